@@ -1,0 +1,21 @@
+"""Front ends: model files -> Graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mcuforge.errors import ModelFormatError
+
+
+def load_model(path: str | Path):
+    """Load a model file into a validated, simplified Graph (front end chosen by file suffix)."""
+    from mcuforge.frontends.tflite_import import load_tflite
+    from mcuforge.ir.validate import validate_graph
+    from mcuforge.passes import simplify
+
+    path = Path(path)
+    if path.suffix.lower() != ".tflite":
+        raise ModelFormatError(f"{path}: unknown model format {path.suffix!r} (expected .tflite)")
+    graph = simplify(load_tflite(path))
+    validate_graph(graph)
+    return graph

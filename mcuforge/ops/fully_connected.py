@@ -1,0 +1,85 @@
+"""FULLY_CONNECTED: y = x W^T + b, weights [out, in]; int8 per-tensor or per-channel weights, int32 bias."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.ir import Graph, Op
+from mcuforge.ops.common import apply_float_activation, output_activation_range, require, require_quantized, saturate
+from mcuforge.ops.registry import OpDef, register
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers
+
+
+def infer_shapes(op: Op, graph: Graph):
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    units, depth = w.shape
+    require(x.size % depth == 0, op, graph, f"input of {x.size} elements is not a multiple of weights depth {depth}")
+    if op.attrs.get("keep_num_dims"):
+        return [x.shape[:-1] + (units,)]
+    return [(x.size // depth, units)]
+
+
+def check(op: Op, graph: Graph) -> None:
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    require(w.is_constant and len(w.shape) == 2, op, graph, "weights must be a constant 2-D tensor")
+    if x.dtype == "int8":
+        require(w.dtype == "int8", op, graph, f"int8 input needs int8 weights, got {w.dtype}")
+        require_quantized(op, graph, [op.inputs[0], op.inputs[1], op.outputs[0]])
+
+
+def output_multipliers(op: Op, graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output-channel (multiplier, shift), as TFLite's FC Prepare computes them.
+
+    Per-tensor weights use GetQuantizedConvolutionMultipler, whose scale product is taken in float32
+    before widening to double; per-channel weights widen first (PopulateConvolutionQuantizationParams)."""
+    x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    units = w.shape[0]
+    if w.quant.per_channel:
+        real = np.float64(x.quant.scalar_scale) * w.quant.scale.astype(np.float64) / np.float64(y.quant.scalar_scale)
+    else:
+        product = np.float32(x.quant.scalar_scale) * np.float32(w.quant.scalar_scale)
+        real = np.full(units, np.float64(product) / np.float64(y.quant.scalar_scale))
+    return quantize_multipliers(real)
+
+
+def reference(op: Op, graph: Graph, inputs):
+    x, w, b = inputs[0], inputs[1], inputs[2] if len(inputs) > 2 else None
+    out_t = graph.tensors[op.outputs[0]]
+    depth = w.shape[1]
+    rows = x.reshape(-1, depth)
+    if x.dtype == np.float32:
+        y = rows.astype(np.float32) @ w.T.astype(np.float32)
+        if b is not None:
+            y = y + b
+        y = apply_float_activation(y, op.attrs.get("fused_activation_function", "NONE"))
+        return [y.reshape(out_t.shape)]
+    x_zp = graph.tensors[op.inputs[0]].quant.scalar_zero_point
+    w_zp = graph.tensors[op.inputs[1]].quant.zero_point[0]
+    # float64 matmul is exact here (|terms| < 2^16, sums far below 2^53) and much faster than int64.
+    acc = (rows.astype(np.float64) - x_zp) @ (w.astype(np.float64) - w_zp).T
+    acc = acc.astype(np.int64)
+    if b is not None:
+        acc = acc + b.astype(np.int64)
+    mult, shift = output_multipliers(op, graph)
+    y = multiply_by_quantized_multiplier(acc, mult, shift) + out_t.quant.scalar_zero_point
+    lo, hi = output_activation_range(op, graph)
+    return [saturate(y, lo, hi, out_t.dtype).reshape(out_t.shape)]
+
+
+def macs(op: Op, graph: Graph) -> int:
+    w = graph.tensors[op.inputs[1]]
+    return graph.tensors[op.outputs[0]].size * w.shape[1]
+
+
+register(OpDef(
+    name="FULLY_CONNECTED",
+    infer_shapes=infer_shapes,
+    reference=reference,
+    attrs={"fused_activation_function": "NONE", "keep_num_dims": False, "weights_format": 0,
+           "asymmetric_quantize_inputs": False, "quantized_bias_type": 0},
+    tflite_options="FullyConnectedOptions",
+    check=check,
+    macs=macs,
+    c_kernel="fully_connected",
+    doc="Dense layer; weights [units, depth].",
+))

@@ -1,0 +1,1 @@
+"""Integer arithmetic of the TFLite int8 spec, calibration and quantization."""

@@ -1,0 +1,1 @@
+"""Reading results for people: per-layer tables, estimates, reports."""
