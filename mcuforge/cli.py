@@ -11,7 +11,7 @@ import numpy as np
 
 from mcuforge.errors import InputError, McuforgeError
 
-ENGINES = ("reference",)
+ENGINES = ("reference", "host-c")
 
 
 def _load(path: str):
@@ -25,6 +25,13 @@ def cmd_inspect(args) -> int:
     from mcuforge.report.layers import format_table, summary
 
     graph = _load(args.model)
+    if args.memory:
+        from mcuforge.codegen.planner import plan_arena
+        from mcuforge.report.memory import format_memory_timeline, memory_timeline
+
+        timeline = memory_timeline(graph, plan_arena(graph, alignment=args.alignment))
+        print(json.dumps(timeline, indent=2) if args.json else format_memory_timeline(timeline))
+        return 0
     info = summary(graph)
     if args.json:
         print(json.dumps(info, indent=2))
@@ -50,13 +57,32 @@ def cmd_run(args) -> int:
     graph = _load(args.model)
     x = _read_npy(args.input)
     try:
-        outputs = run_reference(graph, [x], rounding=args.rounding)
+        if args.engine == "host-c":
+            from mcuforge.codegen.run import run_host_c
+
+            outputs = run_host_c(graph, [x], rounding=args.rounding)
+        else:
+            outputs = run_reference(graph, [x], rounding=args.rounding)
     except InputError as exc:
         raise InputError(f"{args.input}: {exc}") from None
     if args.output:
         np.save(args.output, outputs[0])
     else:
         print(np.array2string(outputs[0], threshold=64))
+    return 0
+
+
+def cmd_compile(args) -> int:
+    from mcuforge.codegen.project import compile_model
+
+    graph = _load(args.model)
+    name = args.name or Path(args.model).stem
+    compiled = compile_model(graph, args.output, name=name, force=args.force, rounding=args.rounding,
+                             alignment=args.alignment, ram_limit=args.ram_limit)
+    weights = sum(a.values.nbytes for a in compiled.sources.context.arrays if a.is_weight)
+    print(f"wrote {compiled.outdir}/ ({len(compiled.files)} files): {compiled.name}.h, {compiled.name}.c, "
+          f"{len(compiled.sources.kernels)} kernel(s)")
+    print(f"arena {compiled.plan.arena_size} B, weights {weights} B, {len(graph.ops)} ops")
     return 0
 
 
@@ -83,7 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--graph", action="store_true", help="dump the whole graph as text")
+    p.add_argument("--memory", action="store_true", help="arena plan: per-op memory timeline and peak")
+    p.add_argument("--alignment", type=int, default=8, choices=(4, 8, 16, 32), help="arena alignment in bytes")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("compile", help="generate a self-contained C99 library for the model")
+    p.add_argument("model")
+    p.add_argument("-o", "--output", required=True, help="output directory (written atomically)")
+    p.add_argument("--name", help="C prefix of the library (default: the model file name)")
+    p.add_argument("--target", default="host", help="target profile (host)")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    p.add_argument("--rounding", choices=("double", "single"), default="double",
+                   help="requantization rounding: double (TFLite Micro, CMSIS-NN) or single (LiteRT)")
+    p.add_argument("--alignment", type=int, default=8, choices=(4, 8, 16, 32), help="arena alignment in bytes")
+    p.add_argument("--ram-limit", type=int, default=None, help="fail if the arena needs more bytes than this")
+    p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("run", help="run one input through a model")
     p.add_argument("model")

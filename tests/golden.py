@@ -6,12 +6,17 @@ Float outputs must agree within 1e-5 relative."""
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 
+from mcuforge.codegen.host import build_host, run_host
+from mcuforge.codegen.project import compile_model
 from mcuforge.frontends.tflite_export import export_tflite
 from mcuforge.frontends.tflite_import import parse_tflite
 from mcuforge.ir import Graph
 from mcuforge.ir.validate import validate_graph
+from mcuforge.ops.registry import get_op
 from mcuforge.passes import simplify
 from mcuforge.runtime.reference import run_reference
 from tests.oracles import TFLM, LiteRT, random_inputs
@@ -31,20 +36,43 @@ def assert_outputs_match(ours: list[np.ndarray], theirs: list[np.ndarray], what:
                                     f"{diff[0]}: ours {a.reshape(-1)[diff[0]]} vs {b.reshape(-1)[diff[0]]}")
 
 
+def has_c_kernels(graph: Graph) -> bool:
+    return all(get_op(op.type).emit_c is not None or get_op(op.type).view_of_input for op in graph.ops)
+
+
+def run_generated_c(graph: Graph, batch: list[list[np.ndarray]], rounding: str, workdir, sanitize: bool = False):
+    """Compile the graph to C (strict warnings; optionally ASan/UBSan), run every record of `batch`."""
+    compiled = compile_model(graph, f"{workdir}/{rounding}{'_asan' if sanitize else ''}", name="model",
+                             rounding=rounding)
+    return run_host(build_host(compiled.outdir, compiled.name, sanitize=sanitize), graph, batch)
+
+
 def check_model_golden(model: bytes, n: int = N_INPUTS, seed: int = 0, oracles=("tflm", "litert"),
-                       input_fn=None) -> Graph:
-    """Import `model`, run `n` seeded random inputs through our interpreter and each oracle."""
+                       input_fn=None, c_code: bool | None = None, sanitize: bool = False) -> Graph:
+    """Import `model`, run `n` seeded random inputs through our interpreter and each oracle; when every op has
+    a C kernel (or `c_code` is set), also through the generated C library under each rounding convention."""
     graph = simplify(parse_tflite(model, "<golden>"))
     validate_graph(graph)
     tflm = TFLM(model, num_outputs=len(graph.outputs)) if "tflm" in oracles else None
     litert = LiteRT(model) if "litert" in oracles else None
     rng = np.random.default_rng(seed)
-    for k in range(n):
-        inputs = input_fn(graph, rng) if input_fn else random_inputs(graph, rng)
+    batch = [input_fn(graph, rng) if input_fn else random_inputs(graph, rng) for _ in range(n)]
+    ours = {mode: [run_reference(graph, inputs, rounding=mode) for inputs in batch] for mode in ("double", "single")}
+    for k, inputs in enumerate(batch):
         if tflm is not None:
-            assert_outputs_match(run_reference(graph, inputs, rounding="double"), tflm(inputs), f"TFLM, input {k}")
+            assert_outputs_match(ours["double"][k], tflm(inputs), f"TFLM, input {k}")
         if litert is not None:
-            assert_outputs_match(run_reference(graph, inputs, rounding="single"), litert(inputs), f"LiteRT, input {k}")
+            assert_outputs_match(ours["single"][k], litert(inputs), f"LiteRT, input {k}")
+    if c_code or (c_code is None and has_c_kernels(graph)):
+        with tempfile.TemporaryDirectory(prefix="mcuforge-golden-") as workdir:
+            for mode in ("double", "single"):
+                generated = run_generated_c(graph, batch, mode, workdir)
+                for k in range(n):
+                    assert_outputs_match(generated[k], ours[mode][k], f"generated C ({mode} rounding), input {k}")
+            if sanitize:
+                generated = run_generated_c(graph, batch[:3], "double", workdir, sanitize=True)
+                for k in range(3):
+                    assert_outputs_match(generated[k], ours["double"][k], f"generated C under ASan/UBSan, input {k}")
     return graph
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import apply_float_activation, output_activation_range, require, require_quantized, saturate
+from mcuforge.ops.common import (activation_range_float, apply_float_activation, output_activation_range, require, require_quantized, saturate)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers
 
@@ -66,6 +66,26 @@ def reference(op: Op, graph: Graph, inputs):
     return [saturate(y, lo, hi, out_t.dtype).reshape(out_t.shape)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    units, depth = w.shape
+    dims = {"batches": x.size // depth, "depth": depth, "units": units}
+    bias = ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("fully_connected_f32")
+        lo, hi = activation_range_float(op.attrs.get("fused_activation_function", "NONE"))
+        params = ctx.params("mcuforge_fc_f32_params", {**dims, "act_min": lo, "act_max": hi})
+        return f"mcuforge_fully_connected_f32({params}, {args});"
+    ctx.use_kernel("fully_connected_s8")
+    lo, hi = output_activation_range(op, graph)
+    params = ctx.params("mcuforge_fc_params", {
+        **dims, "input_offset": -x.quant.scalar_zero_point, "weights_offset": -int(w.quant.zero_point[0]),
+        "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "act_min": lo, "act_max": hi,
+        "requant": ctx.requant(*output_multipliers(op, graph))})
+    return f"mcuforge_fully_connected_s8({params}, {args});"
+
+
 def macs(op: Op, graph: Graph) -> int:
     w = graph.tensors[op.inputs[1]]
     return graph.tensors[op.outputs[0]].size * w.shape[1]
@@ -81,5 +101,6 @@ register(OpDef(
     check=check,
     macs=macs,
     c_kernel="fully_connected",
+    emit_c=emit_c,
     doc="Dense layer; weights [units, depth].",
 ))

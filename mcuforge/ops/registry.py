@@ -31,6 +31,14 @@ class OpDef:
     check: Callable[..., None] | None = None
     macs: Callable[..., int] = _no_macs
     c_kernel: str | None = None  # name of the C kernel family under mcuforge/kernels
+    # Code generation: emit_c(op, graph, ctx) returns the C statements of one call (see codegen/emit.py);
+    # view_of_input: the output is the input's bytes under a new shape (no code, no memory);
+    # inplace_inputs: inputs whose buffer the output may reuse when this op is their last reader;
+    # scratch_bytes(op, graph): bytes of temporary arena memory the kernel needs during the call.
+    emit_c: Callable[..., str] | None = None
+    view_of_input: bool = False
+    inplace_inputs: tuple[int, ...] = ()
+    scratch_bytes: Callable[..., int] | None = None
     doc: str = ""
 
 

@@ -64,5 +64,5 @@ for _name, _infer, _attrs, _options in (
     ("SQUEEZE", _squeeze_shape, {"squeeze_dims": []}, "SqueezeOptions"),
 ):
     register(OpDef(name=_name, infer_shapes=_infer, reference=_same_data, attrs=_attrs, tflite_options=_options,
-                   dtypes=_DTYPES, check=_check_same_quant, c_kernel=None,
+                   dtypes=_DTYPES, check=_check_same_quant, c_kernel=None, view_of_input=True,
                    doc="View with a new shape; aliases its input in generated code."))

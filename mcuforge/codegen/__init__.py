@@ -1,0 +1,1 @@
+"""Code generation: memory planning, C emission, project files, host builds."""

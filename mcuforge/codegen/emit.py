@@ -1,0 +1,125 @@
+"""C emission: each op's emitter writes its call through an EmitContext, which owns symbols, constant data,
+tensor locations (from the arena plan) and the set of kernel files the model needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mcuforge.codegen.c_text import C_TYPES, c_array_body, c_identifier, c_initializer
+from mcuforge.codegen.planner import ArenaPlan
+from mcuforge.errors import UnsupportedOpError
+from mcuforge.ir import Graph, Op
+from mcuforge.ops.registry import get_op
+
+
+@dataclass
+class ConstArray:
+    symbol: str
+    ctype: str
+    values: np.ndarray
+    comment: str = ""
+    is_weight: bool = False
+
+
+@dataclass
+class EmitContext:
+    graph: Graph
+    plan: ArenaPlan
+    kernels: set[str] = field(default_factory=set)
+    arrays: list[ConstArray] = field(default_factory=list)
+    structs: list[str] = field(default_factory=list)
+    _weight_symbols: dict[str, str] = field(default_factory=dict)
+    _names: set[str] = field(default_factory=set)
+    op_index: int = 0
+
+    def use_kernel(self, stem: str) -> None:
+        """Ship kernels/<stem>.h and kernels/<stem>.c with the model."""
+        self.kernels.add(stem)
+
+    def _unique(self, hint: str) -> str:
+        base = c_identifier(hint)
+        name, k = base, 1
+        while name in self._names:
+            k += 1
+            name = f"{base}_{k}"
+        self._names.add(name)
+        return name
+
+    def ptr(self, tensor: str) -> str:
+        """C expression for a tensor's data, typed by its dtype."""
+        t = self.graph.tensors[tensor]
+        ctype = C_TYPES[t.dtype]
+        if t.is_constant:
+            return self.weights(tensor)
+        where, offset = self.plan.location(tensor)
+        if where == "arena":
+            return f"(({ctype} *)(arena + {offset}))"
+        kind, k = where.split(":")
+        return f"(({'const ' if kind == 'input' else ''}{ctype} *)io_{kind}{k})"
+
+    def optional_ptr(self, tensor: str) -> str:
+        return self.ptr(tensor) if tensor else "NULL"
+
+    def weights(self, tensor: str) -> str:
+        """Symbol of a constant tensor's array (emitted once, in flash)."""
+        if tensor not in self._weight_symbols:
+            t = self.graph.tensors[tensor]
+            symbol = self._unique(f"w{len(self._weight_symbols)}")
+            self._weight_symbols[tensor] = symbol
+            self.arrays.append(ConstArray(symbol, C_TYPES[t.dtype], t.data, comment=f"{tensor} {list(t.shape)}",
+                                          is_weight=True))
+        return self._weight_symbols[tensor]
+
+    def const_array(self, hint: str, values, ctype: str = "int32_t") -> str:
+        symbol = self._unique(f"op{self.op_index}_{hint}")
+        self.arrays.append(ConstArray(symbol, ctype, np.asarray(values)))
+        return symbol
+
+    def requant(self, multipliers: np.ndarray, shifts: np.ndarray) -> dict:
+        """A mcuforge_requant initializer; a single value is stored once when all channels agree."""
+        per_channel = not (np.all(multipliers == multipliers[0]) and np.all(shifts == shifts[0]))
+        if not per_channel:
+            multipliers, shifts = multipliers[:1], shifts[:1]
+        return {"multiplier": self.const_array("mult", multipliers), "shift": self.const_array("shift", shifts),
+                "per_channel": int(per_channel)}
+
+    def params(self, ctype: str, fields: dict) -> str:
+        """Emit `static const ctype opN_params = {...}` and return its address expression."""
+        symbol = self._unique(f"op{self.op_index}_params")
+        body = ",\n    ".join(f".{k} = {c_initializer(v)}" for k, v in fields.items())
+        self.structs.append(f"static const {ctype} {symbol} = {{\n    {body}\n}};")
+        return f"&{symbol}"
+
+    def scratch(self) -> str:
+        buf = self.plan.scratch[self.op_index]
+        return f"((void *)(arena + {buf.offset}))"
+
+
+def emit_schedule(graph: Graph, plan: ArenaPlan) -> tuple[EmitContext, list[str]]:
+    """The body of invoke: one statement group per op, in schedule order."""
+    ctx = EmitContext(graph=graph, plan=plan)
+    lines = []
+    for i, op in enumerate(graph.ops):
+        ctx.op_index = i
+        opdef = get_op(op.type)
+        if opdef.view_of_input:
+            lines.append(_view_copy(ctx, op))
+            continue
+        if opdef.emit_c is None:
+            raise UnsupportedOpError(f"{graph.where()}: op #{i} {op.type} has no C kernel yet; "
+                                     "it runs in the reference interpreter only (see `mcuforge ops`)")
+        lines.append(f"    /* #{i} {op.type} -> {op.outputs[0]} {list(graph.tensors[op.outputs[0]].shape)} */")
+        lines.extend("    " + line for line in opdef.emit_c(op, graph, ctx).splitlines())
+    return ctx, lines
+
+
+def _view_copy(ctx: EmitContext, op: Op) -> str:
+    """A view costs nothing, unless its input and output had to live in different buffers (e.g. a graph input
+    reshaped straight into a graph output): then it is a copy."""
+    src, dst = op.inputs[0], op.outputs[0]
+    if ctx.plan.location(src) == ctx.plan.location(dst):
+        return f"    /* #{ctx.op_index} {op.type}: view of {src}, no code */"
+    nbytes = ctx.graph.tensors[dst].nbytes
+    return f"    memcpy({ctx.ptr(dst)}, {ctx.ptr(src)}, {nbytes});"
