@@ -78,7 +78,7 @@ def cmd_compile(args) -> int:
     graph = _load(args.model)
     name = args.name or Path(args.model).stem
     compiled = compile_model(graph, args.output, name=name, force=args.force, rounding=args.rounding,
-                             alignment=args.alignment, ram_limit=args.ram_limit)
+                             alignment=args.alignment, ram_limit=args.ram_limit, weights_blob=args.weights_blob)
     weights = sum(a.values.nbytes for a in compiled.sources.context.arrays if a.is_weight)
     print(f"wrote {compiled.outdir}/ ({len(compiled.files)} files): {compiled.name}.h, {compiled.name}.c, "
           f"{len(compiled.sources.kernels)} kernel(s)")
@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="requantization rounding: double (TFLite Micro, CMSIS-NN) or single (LiteRT)")
     p.add_argument("--alignment", type=int, default=8, choices=(4, 8, 16, 32), help="arena alignment in bytes")
     p.add_argument("--ram-limit", type=int, default=None, help="fail if the arena needs more bytes than this")
+    p.add_argument("--weights-blob", action="store_true",
+                   help="put weights in NAME_weights.bin (checked at init) for field updates")
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("run", help="run one input through a model")

@@ -21,12 +21,15 @@ class ConstArray:
     values: np.ndarray
     comment: str = ""
     is_weight: bool = False
+    blob_offset: int | None = None  # offset in the weights blob payload (weights-blob mode)
 
 
 @dataclass
 class EmitContext:
     graph: Graph
     plan: ArenaPlan
+    weights_blob: bool = False  # weights read from a separate blob instead of const arrays
+    blob_size: int = 0
     kernels: set[str] = field(default_factory=set)
     arrays: list[ConstArray] = field(default_factory=list)
     structs: list[str] = field(default_factory=list)
@@ -67,9 +70,13 @@ class EmitContext:
         if tensor not in self._weight_symbols:
             t = self.graph.tensors[tensor]
             symbol = self._unique(f"w{len(self._weight_symbols)}")
+            array = ConstArray(symbol, C_TYPES[t.dtype], t.data, comment=f"{tensor} {list(t.shape)}", is_weight=True)
+            if self.weights_blob:
+                array.blob_offset = (self.blob_size + 15) // 16 * 16
+                self.blob_size = array.blob_offset + t.nbytes
+                symbol = f"((const {C_TYPES[t.dtype]} *)(weights + {array.blob_offset}))"
             self._weight_symbols[tensor] = symbol
-            self.arrays.append(ConstArray(symbol, C_TYPES[t.dtype], t.data, comment=f"{tensor} {list(t.shape)}",
-                                          is_weight=True))
+            self.arrays.append(array)
         return self._weight_symbols[tensor]
 
     def const_array(self, hint: str, values, ctype: str = "int32_t") -> str:
@@ -97,9 +104,9 @@ class EmitContext:
         return f"((void *)(arena + {buf.offset}))"
 
 
-def emit_schedule(graph: Graph, plan: ArenaPlan) -> tuple[EmitContext, list[str]]:
+def emit_schedule(graph: Graph, plan: ArenaPlan, weights_blob: bool = False) -> tuple[EmitContext, list[str]]:
     """The body of invoke: one statement group per op, in schedule order."""
-    ctx = EmitContext(graph=graph, plan=plan)
+    ctx = EmitContext(graph=graph, plan=plan, weights_blob=weights_blob)
     lines = []
     for i, op in enumerate(graph.ops):
         ctx.op_index = i

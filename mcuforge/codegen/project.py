@@ -34,7 +34,7 @@ def _fill(template: str, **values: str) -> str:
     return template
 
 
-def _example_io(graph: Graph, name: str) -> dict[str, str]:
+def _example_io(graph: Graph, name: str, weights_blob: bool) -> dict[str, str]:
     buffers, reads, writes, args = [], [], [], []
     for kind, names in (("input", graph.inputs), ("output", graph.outputs)):
         for k, n in enumerate(names):
@@ -45,8 +45,19 @@ def _example_io(graph: Graph, name: str) -> dict[str, str]:
                 reads.append(f"        if (fread({kind}{k}, sizeof({kind}{k}[0]), {t.size}, in) != {t.size}) break;")
             else:
                 writes.append(f"        if (fwrite({kind}{k}, sizeof({kind}{k}[0]), {t.size}, out) != {t.size}) return 1;")
+    init = ""
+    if weights_blob:
+        upper = name.upper()
+        buffers.append(f"static uint8_t MCUFORGE_ALIGNED(16) blob[{upper}_WEIGHTS_BLOB_SIZE];")
+        init = (f"    {{\n        FILE *wf = fopen(\"{name}_weights.bin\", \"rb\");\n"
+                f"        size_t n = wf ? fread(blob, 1, sizeof blob, wf) : 0;\n"
+                f"        int status = {name}_init(blob, (uint32_t)n);\n"
+                f"        if (wf) fclose(wf);\n"
+                f"        if (status != {upper}_OK) {{\n"
+                f"            fprintf(stderr, \"%s: weights blob rejected (error %d)\\n\", argv[0], status);\n"
+                f"            return 3;\n        }}\n    }}")
     return {"BUFFERS": "\n".join(buffers), "READ": "\n".join(reads), "WRITE": "\n".join(writes),
-            "ARGS": ", ".join(args), "NAME": name}
+            "ARGS": ", ".join(args), "NAME": name, "INIT": init}
 
 
 def _config_header(rounding: str) -> str:
@@ -56,12 +67,13 @@ def _config_header(rounding: str) -> str:
 
 
 def render_project(graph: Graph, name: str = "model", rounding: str = "double", alignment: int = 8,
-                   ram_limit: int | None = None) -> tuple[dict[str, str], ArenaPlan, GeneratedSources]:
-    """All files of the C library, as {file name: text}."""
+                   ram_limit: int | None = None, weights_blob: bool = False
+                   ) -> tuple[dict[str, str | bytes], ArenaPlan, GeneratedSources]:
+    """All files of the C library, as {file name: text (or bytes for the weights blob)}."""
     if rounding not in ROUNDING_MODES:
         raise McuforgeError(f"rounding must be one of {', '.join(ROUNDING_MODES)}, got {rounding!r}")
     plan = plan_arena(graph, alignment=alignment, ram_limit=ram_limit)
-    sources = generate_sources(graph, plan, name)
+    sources = generate_sources(graph, plan, name, weights_blob=weights_blob)
     prefix = sources.name
     files = {f"{prefix}.h": sources.header, f"{prefix}.c": sources.source,
              "mcuforge_common.h": (KERNELS_DIR / "mcuforge_common.h").read_text(),
@@ -72,7 +84,10 @@ def render_project(graph: Graph, name: str = "model", rounding: str = "double", 
     kernel_sources = " ".join(f"{stem}.c" for stem in sources.kernels)
     for template in ("Makefile", "CMakeLists.txt"):
         files[template] = _fill((TEMPLATES_DIR / template).read_text(), NAME=prefix, KERNEL_SOURCES=kernel_sources)
-    files["example_main.c"] = _fill((TEMPLATES_DIR / "example_main.c").read_text(), **_example_io(graph, prefix))
+    files["example_main.c"] = _fill((TEMPLATES_DIR / "example_main.c").read_text(),
+                                    **_example_io(graph, prefix, weights_blob))
+    if sources.blob is not None:
+        files[f"{prefix}_weights.bin"] = sources.blob
     return files, plan, sources
 
 

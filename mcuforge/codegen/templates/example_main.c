@@ -1,10 +1,12 @@
 /* Example host program for the generated @NAME@ library: reads raw inputs from a file, runs one inference per
  * input record, writes the raw outputs. Usage: @NAME@_example INPUT.bin OUTPUT.bin
- * A record is all model inputs back to back; the file may hold any number of records. */
+ * A record is all model inputs back to back; the file may hold any number of records.
+ * A library compiled with --weights-blob reads @NAME@_weights.bin from the working directory. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "@NAME@.h"
+#include "mcuforge_common.h"
 
 @BUFFERS@
 
@@ -27,6 +29,7 @@ int main(int argc, char **argv) {
         fclose(in);
         return 2;
     }
+@INIT@
     for (;;) {
 @READ@
         if (@NAME@_invoke(@ARGS@) != 0) {
