@@ -1,9 +1,13 @@
 """The arena planner: tensor lifetimes from the schedule, then offsets that never overlap while both live.
 
-Activations live in one arena. Tensors that are views of each other (RESHAPE/SQUEEZE/EXPAND_DIMS) share one
-buffer; an element-wise op may write its output over an input it is the last reader of (in place). Graph
-inputs and outputs live in the caller's buffers, not in the arena. Two placements are tried (largest first,
-and earliest first) and the smaller peak is kept."""
+Activations live in one arena. Tensors that share memory form one buffer, each at a fixed offset inside it:
+- views (RESHAPE/SQUEEZE/EXPAND_DIMS) sit on their input's bytes;
+- an element-wise op may write its output over an input it is the last reader of (in place);
+- a row-streaming op (convolution, pooling) may write its output over input rows it has already consumed: the
+  output starts D bytes before its input, D the smallest lead that keeps every output row clear of the input rows
+  still to be read (see `overlap_lead`).
+Graph inputs and outputs live in the caller's buffers, not in the arena. Two placement orders are tried (largest
+first, earliest first) and the smaller arena is kept."""
 
 from __future__ import annotations
 
@@ -16,15 +20,19 @@ from mcuforge.ops.registry import get_op
 
 @dataclass
 class Buffer:
-    """Memory shared by one or more tensors (views and in-place results)."""
+    """Memory shared by one or more tensors; `tensor_offsets` places each inside the buffer."""
 
-    tensors: list[str]
+    tensor_offsets: dict[str, int]
     size: int
     first: int  # index of the first op that writes or reads it (-1: before the first op)
     last: int  # index of the last op that reads it (len(ops): after the last op)
     location: str = "arena"  # "arena", "input:K" or "output:K"
     offset: int = 0
     kind: str = "tensor"  # "tensor" or "scratch"
+
+    @property
+    def tensors(self) -> list[str]:
+        return list(self.tensor_offsets)
 
 
 @dataclass
@@ -39,7 +47,7 @@ class ArenaPlan:
     def location(self, tensor: str) -> tuple[str, int]:
         """(where, byte offset) of a tensor: where is "arena", "input:K" or "output:K"."""
         buf = self.tensor_buffer[tensor]
-        return buf.location, buf.offset
+        return buf.location, buf.offset + buf.tensor_offsets[tensor]
 
     def live_bytes(self, n_ops: int) -> list[int]:
         """Arena bytes live during each op (the memory timeline)."""
@@ -51,80 +59,111 @@ def _align(n: int, alignment: int) -> int:
     return (n + alignment - 1) // alignment * alignment
 
 
-def _group_buffers(graph: Graph) -> tuple[list[list[str]], dict[str, int]]:
-    """Union views and legal in-place outputs into buffer groups."""
-    parent: dict[str, str] = {}
+def overlap_lead(graph: Graph, op, stride: int, pad_top: int) -> int | None:
+    """Bytes the output must start before its input so that writing output row r never touches input rows at or
+    after r * stride - pad_top (still to be read). None when the shapes are not single-batch NHWC."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != 1 or y.shape[0] != 1:
+        return None
+    in_row = x.nbytes // x.shape[1]
+    out_row = y.nbytes // y.shape[1]
+    return max((r + 1) * out_row - max(0, r * stride - pad_top) * in_row for r in range(y.shape[1]))
 
-    def find(x: str) -> str:
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
 
+class _Groups:
+    """Union of tensors into shared buffers, with each member's byte offset inside its group."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.members: dict[str, dict[str, int]] = {n: {n: 0} for n, t in graph.tensors.items() if not t.is_constant}
+        self.root = {n: n for n in self.members}
+
+    def group(self, tensor: str) -> dict[str, int]:
+        return self.members[self.root[tensor]]
+
+    def attach(self, new: str, onto: str, offset_from_onto: int) -> None:
+        """Put the (singleton) tensor `new` into `onto`'s group, `offset_from_onto` bytes after `onto`."""
+        target = self.group(onto)
+        rel = target[onto] + offset_from_onto
+        if rel < 0:  # keep offsets non-negative: shift the whole group up
+            for k in target:
+                target[k] -= rel
+            rel = 0
+        target[new] = rel
+        del self.members[new]
+        self.root[new] = self.root[onto]
+
+
+def _group_buffers(graph: Graph, alignment: int) -> _Groups:
+    groups = _Groups(graph)
     consumers = graph.consumers()
     externals = set(graph.inputs) | set(graph.outputs)
+
+    def reusable(src: str, i: int) -> bool:
+        """`src`'s memory may be overwritten by op i: constant-free, internal, and no member read after op i."""
+        if not src or graph.tensors[src].is_constant:
+            return False
+        members = groups.group(src)
+        last_reader = max((j for t in members for j in consumers.get(t, [])), default=-1)
+        return last_reader == i and not (externals & set(members))
+
     for i, op in enumerate(graph.ops):
         opdef = get_op(op.type)
         out = op.outputs[0]
         if opdef.view_of_input:
-            parent[find(out)] = find(op.inputs[0])
+            groups.attach(out, op.inputs[0], 0)
+            continue
+        if out in externals:
             continue
         for k in opdef.inplace_inputs:
             src = op.inputs[k] if k < len(op.inputs) else ""
-            if not src or graph.tensors[src].is_constant:
-                continue
-            root = find(src)
-            members = [t for t in graph.tensors if find(t) == root]
-            last_reader = max((j for t in members for j in consumers.get(t, [])), default=-1)
-            same_size = graph.tensors[src].nbytes == graph.tensors[out].nbytes
-            if same_size and last_reader == i and not (externals & (set(members) | {out})):
-                parent[find(out)] = root
+            if reusable(src, i) and graph.tensors[src].shape == graph.tensors[out].shape \
+                    and graph.tensors[src].dtype == graph.tensors[out].dtype:
+                groups.attach(out, src, 0)
                 break
-    groups: dict[str, list[str]] = {}
-    for name, t in graph.tensors.items():
-        if not t.is_constant:
-            groups.setdefault(find(name), []).append(name)
-    ordered = list(groups.values())
-    return ordered, {name: gi for gi, members in enumerate(ordered) for name in members}
+        else:
+            if opdef.row_window is not None and reusable(op.inputs[0], i):
+                lead = overlap_lead(graph, op, *opdef.row_window(op, graph))
+                if lead is not None and lead < graph.tensors[out].nbytes:
+                    groups.attach(out, op.inputs[0], -_align(lead, alignment))  # keeps members aligned
+    return groups
 
 
-def _buffers(graph: Graph) -> list[Buffer]:
-    groups, _ = _group_buffers(graph)
+def _split_inputs_from_outputs(graph: Graph, members: dict[str, int]) -> list[dict[str, int]]:
+    """A graph input viewed straight into a graph output lives in two caller buffers (the view becomes a copy)."""
+    inputs = {t: 0 for t in members if t in graph.inputs}
+    if inputs and any(t in graph.outputs for t in members):
+        return [inputs, {t: 0 for t in members if t not in inputs}]
+    return [members]
+
+
+def _buffers(graph: Graph, alignment: int) -> list[Buffer]:
+    groups = _group_buffers(graph, alignment)
     producer = graph.producers()
     consumers = graph.consumers()
     n = len(graph.ops)
     buffers = []
-    for members in _split_inputs_from_outputs(graph, groups):
-        first = min(producer.get(t, -1) for t in members)
-        last = max([j for t in members for j in consumers.get(t, [])] + [first])
-        location = "arena"
-        for t in members:
-            if t in graph.outputs:
-                location, last = f"output:{graph.outputs.index(t)}", n
-            elif t in graph.inputs and location == "arena":
-                location, first = f"input:{graph.inputs.index(t)}", -1
-        size = max(graph.tensors[t].nbytes for t in members)
-        buffers.append(Buffer(tensors=members, size=size, first=first, last=last, location=location))
+    for group in groups.members.values():
+        for members in _split_inputs_from_outputs(graph, group):
+            first = min(producer.get(t, -1) for t in members)
+            last = max([j for t in members for j in consumers.get(t, [])] + [first])
+            location = "arena"
+            for t in members:
+                if t in graph.outputs:
+                    location, last = f"output:{graph.outputs.index(t)}", n
+                elif t in graph.inputs and location == "arena":
+                    location, first = f"input:{graph.inputs.index(t)}", -1
+            size = max(rel + graph.tensors[t].nbytes for t, rel in members.items())
+            buffers.append(Buffer(tensor_offsets=dict(members), size=size, first=first, last=last, location=location))
     for i, op in enumerate(graph.ops):
         opdef = get_op(op.type)
         scratch = opdef.scratch_bytes(op, graph) if opdef.scratch_bytes else 0
         if scratch:
-            buffers.append(Buffer(tensors=[], size=scratch, first=i, last=i, kind="scratch"))
+            buffers.append(Buffer(tensor_offsets={}, size=scratch, first=i, last=i, kind="scratch"))
     return buffers
 
 
-def _split_inputs_from_outputs(graph: Graph, groups: list[list[str]]) -> list[list[str]]:
-    """A graph input viewed straight into a graph output lives in two caller buffers (the view becomes a copy)."""
-    result = []
-    for members in groups:
-        inputs = [t for t in members if t in graph.inputs]
-        if inputs and any(t in graph.outputs for t in members):
-            result.append(inputs)
-            members = [t for t in members if t not in inputs]
-        result.append(members)
-    return result
-
-
-def _place(buffers: list[Buffer], order: list[Buffer], alignment: int) -> int:
+def _place(order: list[Buffer], alignment: int) -> int:
     placed: list[Buffer] = []
     peak = 0
     for buf in order:
@@ -141,19 +180,22 @@ def _place(buffers: list[Buffer], order: list[Buffer], alignment: int) -> int:
     return _align(peak, alignment)
 
 
+STRATEGIES = {
+    "largest-first": lambda b: (-b.size, b.first),
+    "earliest-first": lambda b: (b.first, -b.size),
+    "longest-lived-first": lambda b: (-(b.last - b.first), -b.size),
+}
+
+
 def plan_arena(graph: Graph, alignment: int = 8, ram_limit: int | None = None) -> ArenaPlan:
     """Assign every activation an arena offset; raises DoesNotFitError past `ram_limit` bytes."""
     if alignment not in (4, 8, 16, 32):
         raise ValueError(f"alignment must be 4, 8, 16 or 32 bytes, got {alignment}")
-    strategies = {
-        "largest-first": lambda b: (-b.size, b.first),
-        "earliest-first": lambda b: (b.first, -b.size),
-    }
     best = None
-    for strategy, key in strategies.items():
-        buffers = _buffers(graph)
+    for strategy, key in STRATEGIES.items():
+        buffers = _buffers(graph, alignment)
         arena = [b for b in buffers if b.location == "arena"]
-        size = _place(arena, sorted(arena, key=key), alignment)
+        size = _place(sorted(arena, key=key), alignment)
         if best is None or size < best.arena_size:
             best = ArenaPlan(buffers=buffers, arena_size=size, alignment=alignment, strategy=strategy)
     for buf in best.buffers:
@@ -162,9 +204,9 @@ def plan_arena(graph: Graph, alignment: int = 8, ram_limit: int | None = None) -
         if buf.kind == "scratch":
             best.scratch[buf.first] = buf
     if ram_limit is not None and best.arena_size > ram_limit:
-        peak_op = max(range(len(graph.ops)), key=lambda i: best.live_bytes(len(graph.ops))[i], default=0)
-        op = graph.ops[peak_op] if graph.ops else None
-        where = f"; the peak is at {op.label(peak_op)}" if op else ""
+        live = best.live_bytes(len(graph.ops))
+        peak_op = max(range(len(graph.ops)), key=lambda i: live[i], default=0)
+        where = f"; the peak is at {graph.ops[peak_op].label(peak_op)}" if graph.ops else ""
         raise DoesNotFitError(f"{graph.where()}: arena needs {best.arena_size} bytes, over the RAM limit of "
                               f"{ram_limit} bytes{where}")
     return best

@@ -34,11 +34,14 @@ class OpDef:
     # Code generation: emit_c(op, graph, ctx) returns the C statements of one call (see codegen/emit.py);
     # view_of_input: the output is the input's bytes under a new shape (no code, no memory);
     # inplace_inputs: inputs whose buffer the output may reuse when this op is their last reader;
-    # scratch_bytes(op, graph): bytes of temporary arena memory the kernel needs during the call.
+    # scratch_bytes(op, graph): bytes of temporary arena memory the kernel needs during the call;
+    # row_window(op, graph) -> (stride_h, pad_top): set when the C kernel streams NHWC rows in order (output row
+    # r reads no input row before r * stride_h - pad_top), so its output may overlap input rows already consumed.
     emit_c: Callable[..., str] | None = None
     view_of_input: bool = False
     inplace_inputs: tuple[int, ...] = ()
     scratch_bytes: Callable[..., int] | None = None
+    row_window: Callable[..., tuple[int, int]] | None = None
     doc: str = ""
 
 
