@@ -1,0 +1,120 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D over NHWC tensors; int8 keeps the input's quantization.
+
+Both follow TFLite's reference pooling kernels (reference_integer_ops::AveragePool / MaxPool): a window is
+clamped to the input, so padding never enters a max nor the count of an average."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from mcuforge.ir import Graph, Op
+from mcuforge.ops.common import (
+    apply_float_activation, conv_output_size, conv_padding, output_activation_range, require, require_quantized,
+    saturate,
+)
+from mcuforge.ops.registry import OpDef, register
+
+POOL_ATTRS = {"padding": "SAME", "stride_w": 1, "stride_h": 1, "filter_width": 1, "filter_height": 1,
+              "fused_activation_function": "NONE"}
+
+
+def _geometry(op: Op, graph: Graph):
+    """((out_h, out_w), (pad_top, pad_left)) as pooling.cc's ComputePaddingHeightWidth (dilation 1)."""
+    _, in_h, in_w, _ = graph.tensors[op.inputs[0]].shape
+    a = op.attrs
+    out_h = conv_output_size(a["padding"], in_h, a["filter_height"], a["stride_h"])
+    out_w = conv_output_size(a["padding"], in_w, a["filter_width"], a["stride_w"])
+    pad_top = conv_padding(a["padding"], in_h, a["filter_height"], a["stride_h"])[0]
+    pad_left = conv_padding(a["padding"], in_w, a["filter_width"], a["stride_w"])[0]
+    return (out_h, out_w), (pad_top, pad_left)
+
+
+def infer_shapes(op: Op, graph: Graph):
+    x = graph.tensors[op.inputs[0]]
+    require(len(x.shape) == 4, op, graph, f"input must be 4-D NHWC, got shape {list(x.shape)}")
+    a = op.attrs
+    for key in ("stride_h", "stride_w", "filter_height", "filter_width"):
+        require(a[key] > 0, op, graph, f"{key} must be positive, got {a[key]}")
+    require(a["padding"] in ("SAME", "VALID"), op, graph, f"unknown padding {a['padding']!r}")
+    (out_h, out_w), _ = _geometry(op, graph)
+    require(out_h > 0 and out_w > 0, op, graph,
+            f"{a['filter_height']}x{a['filter_width']} VALID window does not fit input {list(x.shape)}")
+    return [(x.shape[0], out_h, out_w, x.shape[3])]
+
+
+def check(op: Op, graph: Graph) -> None:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    require(x.dtype == y.dtype, op, graph, f"output dtype {y.dtype} differs from input dtype {x.dtype}")
+    if x.dtype == "int8":
+        require_quantized(op, graph, [op.inputs[0], op.outputs[0]])
+        # pooling.cc GenericPrepare: the int8 kernels never rescale, so in and out must share quantization.
+        same = (abs(x.quant.scalar_scale - y.quant.scalar_scale) <= 1e-6
+                and x.quant.scalar_zero_point == y.quant.scalar_zero_point)
+        require(same, op, graph, "int8 pooling needs the same scale and zero point on input and output")
+
+
+def _pool_windows(op: Op, graph: Graph, plane: np.ndarray, fill) -> np.ndarray:
+    """Every pooling window over H, W (axes 1, 2) of `plane`, padded with `fill`: shape
+    plane.shape[:1] + (out_h, out_w) + plane.shape[3:] + (filter_h, filter_w)."""
+    a = op.attrs
+    fh, fw, sh, sw = a["filter_height"], a["filter_width"], a["stride_h"], a["stride_w"]
+    (out_h, out_w), (pad_top, pad_left) = _geometry(op, graph)
+    _, in_h, in_w = plane.shape[:3]
+    # Pad enough after the input that the last window is a plain slice (the kernel clamps it instead).
+    bottom = max((out_h - 1) * sh + fh - pad_top - in_h, 0)
+    right = max((out_w - 1) * sw + fw - pad_left - in_w, 0)
+    pad = [(0, 0), (pad_top, bottom), (pad_left, right)] + [(0, 0)] * (plane.ndim - 3)
+    padded = np.pad(plane, pad, constant_values=fill)
+    windows = sliding_window_view(padded, (fh, fw), axis=(1, 2))
+    return windows[:, : (out_h - 1) * sh + 1 : sh, : (out_w - 1) * sw + 1 : sw]
+
+
+def _in_bounds_counts(op: Op, graph: Graph) -> np.ndarray:
+    """(out_h, out_w): how many taps of each window fall inside the input (the average's divisor)."""
+    _, in_h, in_w, _ = graph.tensors[op.inputs[0]].shape
+    inside = np.ones((1, in_h, in_w), np.int64)
+    return _pool_windows(op, graph, inside, 0).sum(axis=(-2, -1))[0]
+
+
+def _average_reference(op: Op, graph: Graph, inputs):
+    x = inputs[0]
+    out_t = graph.tensors[op.outputs[0]]
+    count = _in_bounds_counts(op, graph)[None, :, :, None]
+    if x.dtype == np.float32:
+        total = _pool_windows(op, graph, x, np.float32(0)).sum(axis=(-2, -1), dtype=np.float32)
+        y = total / count.astype(np.float32)
+        return [apply_float_activation(y, op.attrs["fused_activation_function"])]
+    acc = _pool_windows(op, graph, x.astype(np.int64), 0).sum(axis=(-2, -1))
+    # reference_integer_ops::AveragePool: add/subtract half the count, then C division (toward zero).
+    half = count // 2
+    numerator = np.where(acc > 0, acc + half, acc - half)
+    quotient = np.abs(numerator) // count
+    avg = np.where(numerator < 0, -quotient, quotient)
+    lo, hi = output_activation_range(op, graph)
+    return [saturate(avg, lo, hi, out_t.dtype)]
+
+
+def _max_reference(op: Op, graph: Graph, inputs):
+    x = inputs[0]
+    out_t = graph.tensors[op.outputs[0]]
+    if x.dtype == np.float32:
+        y = _pool_windows(op, graph, x, np.float32(-np.inf)).max(axis=(-2, -1))
+        return [apply_float_activation(y, op.attrs["fused_activation_function"])]
+    # The int8 kernel starts from numeric_limits<int8_t>::lowest(), so padding with it changes nothing.
+    windows = _pool_windows(op, graph, x, np.iinfo(x.dtype).min)
+    lo, hi = output_activation_range(op, graph)
+    return [saturate(windows.max(axis=(-2, -1)), lo, hi, out_t.dtype)]
+
+
+def macs(op: Op, graph: Graph) -> int:
+    """One accumulate (or compare) per window tap."""
+    return graph.tensors[op.outputs[0]].size * op.attrs["filter_height"] * op.attrs["filter_width"]
+
+
+for _name, _reference, _doc in (
+    ("AVERAGE_POOL_2D", _average_reference, "Windowed mean over H and W; padding is left out of the count."),
+    ("MAX_POOL_2D", _max_reference, "Windowed maximum over H and W."),
+):
+    register(OpDef(name=_name, infer_shapes=infer_shapes, reference=_reference, attrs=dict(POOL_ATTRS),
+                   tflite_options="Pool2DOptions", check=check, macs=macs, c_kernel="pooling", doc=_doc))

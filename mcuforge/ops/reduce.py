@@ -1,0 +1,124 @@
+"""MEAN and REDUCE_MAX over constant axes (ReducerOptions.keep_dims).
+
+int8 MEAN is TFLite's reference_ops::QuantizedMeanOrSum: sum the raw values, subtract zero point x count,
+then one requantization whose multiplier has 1/count folded in (see `_mean_int8`). int8 REDUCE_MAX needs the
+same quantization on input and output and works on the raw values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.ir import Graph, Op
+from mcuforge.ops.common import require, require_quantized
+from mcuforge.ops.registry import OpDef, register
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier, use_rounding, wrap_int32
+
+
+def raw_axes(op: Op, graph: Graph) -> list[int]:
+    """The axis operand as stored (possibly negative, possibly repeated)."""
+    axis_t = graph.tensors[op.inputs[1]]
+    require(axis_t.is_constant, op, graph, "axis must be a constant tensor")
+    return [int(v) for v in axis_t.data.reshape(-1)]
+
+
+def resolved_axes(op: Op, graph: Graph) -> list[int]:
+    """reference_ops::ResolveAxis: negative axes wrapped, duplicates dropped, order kept."""
+    rank = len(graph.tensors[op.inputs[0]].shape)
+    axes: list[int] = []
+    for a in raw_axes(op, graph):
+        require(-rank <= a < rank, op, graph, f"axis {a} is out of range for rank {rank}")
+        a = a + rank if a < 0 else a
+        if a not in axes:
+            axes.append(a)
+    return axes
+
+
+def infer_shapes(op: Op, graph: Graph):
+    shape = graph.tensors[op.inputs[0]].shape
+    axes = resolved_axes(op, graph)
+    if op.attrs.get("keep_dims"):
+        return [tuple(1 if i in axes else d for i, d in enumerate(shape))]
+    return [tuple(d for i, d in enumerate(shape) if i not in axes)]
+
+
+def same_quantization(op: Op, graph: Graph) -> bool:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    return (x.quant.scalar_zero_point == y.quant.scalar_zero_point
+            and np.float32(x.quant.scalar_scale) == np.float32(y.quant.scalar_scale))
+
+
+def check_mean(op: Op, graph: Graph) -> None:
+    """Rules shared by MEAN and REDUCE_MAX; MEAN may requantize, so it needs nothing more."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    require(graph.tensors[op.inputs[1]].dtype == "int32", op, graph, "axis must be int32")
+    require(x.dtype == y.dtype, op, graph, f"output dtype {y.dtype} differs from input dtype {x.dtype}")
+    resolved_axes(op, graph)
+    if x.dtype == "int8":
+        require_quantized(op, graph, [op.inputs[0], op.outputs[0]])
+
+
+def check_max(op: Op, graph: Graph) -> None:
+    check_mean(op, graph)  # the shared rules
+    if graph.tensors[op.inputs[0]].dtype == "int8":
+        # reduce.cc EvalMax: TF_LITE_ENSURE_EQ on scale and zero point; a max cannot requantize.
+        require(same_quantization(op, graph), op, graph, "int8 REDUCE_MAX needs the same scale and zero point "
+                                                         "on input and output")
+
+
+def _mean_multiplier(op: Op, graph: Graph) -> tuple[int, int]:
+    """PrepareMeanOrSum: QuantizeMultiplier(double(input_scale) / double(output_scale))."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    return quantize_multiplier(float(np.float64(x.quant.scalar_scale) / np.float64(y.quant.scalar_scale)))
+
+
+def _mean_int8(op: Op, graph: Graph, x: np.ndarray) -> np.ndarray:
+    """reference_ops::QuantizedMeanOrSum (compute_sum=false), under double rounding whatever the mode.
+
+    Both oracles take this one path for every int8 MEAN, even with equal input/output quantization (where
+    older kernels truncated the raw sum / count) and for the 4-D keep_dims spatial mean (where older LiteRT
+    used reference_integer_ops::Mean). LiteRT's MEAN also requantizes with gemmlowp's double rounding,
+    although the rest of its build uses single rounding: measured on ai-edge-litert 2.3.0, where single
+    rounding differs from LiteRT on ~1% of outputs and double rounding on none."""
+    out_t = graph.tensors[op.outputs[0]]
+    axes = resolved_axes(op, graph)
+    if not axes:
+        return x.reshape(out_t.shape)  # QuantizedMeanOrSum with no axis is a copy (ReduceIsCopy)
+    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    total = x.astype(np.int64).sum(axis=tuple(axes)).reshape(out_t.shape)
+    in_zp = graph.tensors[op.inputs[0]].quant.scalar_zero_point
+    with use_rounding("double"):
+        multiplier, shift = _mean_multiplier(op, graph)
+        # Fold 1/count into the multiplier after shifting it left by floor(log2(count)) to keep precision,
+        # clamped so the shift stays <= 32 and the final shift >= -31.
+        extra = min(count.bit_length() - 1, 32, 31 + shift)
+        multiplier = (multiplier << extra) // count
+        acc = multiply_by_quantized_multiplier(wrap_int32(total - in_zp * count), multiplier, shift - extra)
+    return np.clip(acc + out_t.quant.scalar_zero_point, -128, 127).astype(np.int8)
+
+
+def _mean_reference(op: Op, graph: Graph, inputs):
+    x = inputs[0]
+    out_shape = graph.tensors[op.outputs[0]].shape
+    if x.dtype == np.float32:
+        axes = tuple(resolved_axes(op, graph))
+        return [x.astype(np.float32).mean(axis=axes, dtype=np.float32).reshape(out_shape)]
+    return [_mean_int8(op, graph, x)]
+
+
+def _max_reference(op: Op, graph: Graph, inputs):
+    x = inputs[0]
+    axes = tuple(resolved_axes(op, graph))
+    return [x.max(axis=axes).reshape(graph.tensors[op.outputs[0]].shape)]
+
+
+def mean_macs(op: Op, graph: Graph) -> int:
+    """One accumulate per input element."""
+    return graph.tensors[op.inputs[0]].size
+
+
+register(OpDef(name="MEAN", infer_shapes=infer_shapes, reference=_mean_reference, attrs={"keep_dims": False},
+               tflite_options="ReducerOptions", check=check_mean, macs=mean_macs, c_kernel="reduce",
+               doc="Mean over constant axes."))
+register(OpDef(name="REDUCE_MAX", infer_shapes=infer_shapes, reference=_max_reference, attrs={"keep_dims": False},
+               tflite_options="ReducerOptions", check=check_max, macs=mean_macs, c_kernel="reduce",
+               doc="Maximum over constant axes."))

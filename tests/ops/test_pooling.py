@@ -1,0 +1,74 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D golden tests against TFLite Micro and LiteRT."""
+
+import pytest
+
+from mcuforge.errors import GraphValidationError
+from mcuforge.ir.validate import validate_graph
+from tests.builders import GraphBuilder
+from tests.golden import check_graph_golden
+
+POOLS = ["AVERAGE_POOL_2D", "MAX_POOL_2D"]
+
+# (input shape, filter (h, w), strides (h, w), padding): odd sizes, windows larger than the stride, windows
+# overlapping the SAME padding on both sides, and a global pool.
+GEOMETRIES = [
+    ((1, 7, 9, 3), (3, 3), (2, 2), "SAME"),
+    ((1, 7, 9, 3), (3, 3), (2, 2), "VALID"),
+    ((2, 6, 5, 4), (2, 3), (1, 2), "SAME"),
+    ((1, 5, 5, 8), (4, 4), (3, 3), "SAME"),
+    ((1, 8, 8, 2), (2, 2), (2, 2), "VALID"),
+    ((1, 5, 7, 6), (5, 7), (1, 1), "VALID"),
+    ((1, 1, 10, 3), (1, 4), (1, 3), "SAME"),
+]
+
+
+@pytest.mark.parametrize("pool", POOLS)
+@pytest.mark.parametrize("shape,window,strides,padding", GEOMETRIES)
+def test_int8_geometry(pool, shape, window, strides, padding):
+    b = GraphBuilder(seed=1)
+    x = b.input("x", shape, scale=0.07, zero_point=-4)
+    y = b.op(pool, [x], "y", scale=0.07, zero_point=-4, padding=padding, filter_height=window[0],
+             filter_width=window[1], stride_h=strides[0], stride_w=strides[1])
+    check_graph_golden(b.build(y))
+
+
+@pytest.mark.parametrize("pool", POOLS)
+@pytest.mark.parametrize("activation", ["RELU", "RELU6", "RELU_N1_TO_1"])
+@pytest.mark.parametrize("zero_point", [-128, 10])
+def test_int8_activation(pool, activation, zero_point):
+    b = GraphBuilder(seed=2)
+    x = b.input("x", (1, 6, 6, 5), scale=0.05, zero_point=zero_point)
+    y = b.op(pool, [x], "y", scale=0.05, zero_point=zero_point, padding="SAME", filter_height=3,
+             filter_width=3, stride_h=2, stride_w=2, fused_activation_function=activation)
+    check_graph_golden(b.build(y))
+
+
+@pytest.mark.parametrize("pool", POOLS)
+@pytest.mark.parametrize("shape,window,strides,padding", GEOMETRIES)
+@pytest.mark.parametrize("activation", ["NONE", "RELU6"])
+def test_float32(pool, shape, window, strides, padding, activation):
+    b = GraphBuilder(seed=3)
+    x = b.input("x", shape, dtype="float32")
+    y = b.op(pool, [x], "y", out_dtype="float32", padding=padding, filter_height=window[0],
+             filter_width=window[1], stride_h=strides[0], stride_w=strides[1], fused_activation_function=activation)
+    check_graph_golden(b.build(y))
+
+
+def test_output_shapes():
+    b = GraphBuilder()
+    x = b.input("x", (1, 7, 9, 3), scale=0.1)
+    same = b.op("MAX_POOL_2D", [x], "same", scale=0.1, padding="SAME", filter_height=3, filter_width=3,
+                stride_h=2, stride_w=2)
+    valid = b.op("AVERAGE_POOL_2D", [x], "valid", scale=0.1, padding="VALID", filter_height=3, filter_width=3,
+                 stride_h=2, stride_w=2)
+    assert b.graph.tensors[same].shape == (1, 4, 5, 3)
+    assert b.graph.tensors[valid].shape == (1, 3, 4, 3)
+
+
+def test_int8_requantizing_pool_is_rejected():
+    b = GraphBuilder()
+    x = b.input("x", (1, 4, 4, 2), scale=0.1, zero_point=0)
+    y = b.op("AVERAGE_POOL_2D", [x], "y", scale=0.2, zero_point=0, filter_height=2, filter_width=2,
+             stride_h=2, stride_w=2)
+    with pytest.raises(GraphValidationError, match="same scale and zero point"):
+        validate_graph(b.build(y))
