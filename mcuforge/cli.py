@@ -60,9 +60,9 @@ def cmd_run(args) -> int:
         if args.engine == "host-c":
             from mcuforge.codegen.run import run_host_c
 
-            outputs = run_host_c(graph, [x], rounding=args.rounding)
+            outputs = run_host_c(graph, [x], compat=args.compat)
         else:
-            outputs = run_reference(graph, [x], rounding=args.rounding)
+            outputs = run_reference(graph, [x], compat=args.compat)
     except InputError as exc:
         raise InputError(f"{args.input}: {exc}") from None
     if args.output:
@@ -77,7 +77,7 @@ def cmd_compile(args) -> int:
 
     graph = _load(args.model)
     name = args.name or Path(args.model).stem
-    compiled = compile_model(graph, args.output, name=name, force=args.force, rounding=args.rounding,
+    compiled = compile_model(graph, args.output, name=name, force=args.force, compat=args.compat,
                              alignment=args.alignment, ram_limit=args.ram_limit, weights_blob=args.weights_blob)
     weights = sum(a.values.nbytes for a in compiled.sources.context.arrays if a.is_weight)
     print(f"wrote {compiled.outdir}/ ({len(compiled.files)} files): {compiled.name}.h, {compiled.name}.c, "
@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="C prefix of the library (default: the model file name)")
     p.add_argument("--target", default="host", help="target profile (host)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
-    p.add_argument("--rounding", choices=("double", "single"), default="double",
-                   help="requantization rounding: double (TFLite Micro, CMSIS-NN) or single (LiteRT)")
+    p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
+                   help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
     p.add_argument("--alignment", type=int, default=8, choices=(4, 8, 16, 32), help="arena alignment in bytes")
     p.add_argument("--ram-limit", type=int, default=None, help="fail if the arena needs more bytes than this")
     p.add_argument("--weights-blob", action="store_true",
@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help=".npy file with the model's input shape and dtype")
     p.add_argument("--output", help=".npy file to write (default: print)")
     p.add_argument("--engine", choices=ENGINES, default="reference")
-    p.add_argument("--rounding", choices=("double", "single"), default="double",
-                   help="requantization rounding: double (TFLite Micro, CMSIS-NN) or single (LiteRT)")
+    p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
+                   help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ops", help="list the supported ops")

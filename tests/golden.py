@@ -1,7 +1,7 @@
 """Golden comparison: our reference interpreter against LiteRT and TFLite Micro on seeded random inputs.
 
-Integer outputs must be identical: to TFLite Micro under "double" rounding and to LiteRT's reference
-kernels under "single" rounding (each oracle's own requantization convention, see quant/fixed_point.py).
+Integer outputs must be identical: to TFLite Micro with compat="tflm" and to LiteRT's reference kernels with
+compat="litert" (the two round differently in some kernels, see quant/fixed_point.py).
 Float outputs must agree within 1e-5 relative."""
 
 from __future__ import annotations
@@ -40,39 +40,39 @@ def has_c_kernels(graph: Graph) -> bool:
     return all(get_op(op.type).emit_c is not None or get_op(op.type).view_of_input for op in graph.ops)
 
 
-def run_generated_c(graph: Graph, batch: list[list[np.ndarray]], rounding: str, workdir, sanitize: bool = False):
+def run_generated_c(graph: Graph, batch: list[list[np.ndarray]], compat: str, workdir, sanitize: bool = False):
     """Compile the graph to C (strict warnings; optionally ASan/UBSan), run every record of `batch`."""
-    compiled = compile_model(graph, f"{workdir}/{rounding}{'_asan' if sanitize else ''}", name="model",
-                             rounding=rounding)
+    compiled = compile_model(graph, f"{workdir}/{compat}{'_asan' if sanitize else ''}", name="model",
+                             compat=compat)
     return run_host(build_host(compiled.outdir, compiled.name, sanitize=sanitize), graph, batch)
 
 
 def check_model_golden(model: bytes, n: int = N_INPUTS, seed: int = 0, oracles=("tflm", "litert"),
                        input_fn=None, c_code: bool | None = None, sanitize: bool = False) -> Graph:
     """Import `model`, run `n` seeded random inputs through our interpreter and each oracle; when every op has
-    a C kernel (or `c_code` is set), also through the generated C library under each rounding convention."""
+    a C kernel (or `c_code` is set), also through the generated C library in each compatibility mode."""
     graph = simplify(parse_tflite(model, "<golden>"))
     validate_graph(graph)
     tflm = TFLM(model, num_outputs=len(graph.outputs)) if "tflm" in oracles else None
     litert = LiteRT(model) if "litert" in oracles else None
     rng = np.random.default_rng(seed)
     batch = [input_fn(graph, rng) if input_fn else random_inputs(graph, rng) for _ in range(n)]
-    ours = {mode: [run_reference(graph, inputs, rounding=mode) for inputs in batch] for mode in ("double", "single")}
+    ours = {mode: [run_reference(graph, inputs, compat=mode) for inputs in batch] for mode in ("tflm", "litert")}
     for k, inputs in enumerate(batch):
         if tflm is not None:
-            assert_outputs_match(ours["double"][k], tflm(inputs), f"TFLM, input {k}")
+            assert_outputs_match(ours["tflm"][k], tflm(inputs), f"TFLM, input {k}")
         if litert is not None:
-            assert_outputs_match(ours["single"][k], litert(inputs), f"LiteRT, input {k}")
+            assert_outputs_match(ours["litert"][k], litert(inputs), f"LiteRT, input {k}")
     if c_code or (c_code is None and has_c_kernels(graph)):
         with tempfile.TemporaryDirectory(prefix="mcuforge-golden-") as workdir:
-            for mode in ("double", "single"):
+            for mode in ("tflm", "litert"):
                 generated = run_generated_c(graph, batch, mode, workdir)
                 for k in range(n):
-                    assert_outputs_match(generated[k], ours[mode][k], f"generated C ({mode} rounding), input {k}")
+                    assert_outputs_match(generated[k], ours[mode][k], f"generated C ({mode} compat), input {k}")
             if sanitize:
-                generated = run_generated_c(graph, batch[:3], "double", workdir, sanitize=True)
+                generated = run_generated_c(graph, batch[:3], "tflm", workdir, sanitize=True)
                 for k in range(3):
-                    assert_outputs_match(generated[k], ours["double"][k], f"generated C under ASan/UBSan, input {k}")
+                    assert_outputs_match(generated[k], ours["tflm"][k], f"generated C under ASan/UBSan, input {k}")
     return graph
 
 

@@ -31,6 +31,7 @@ class EmitContext:
     weights_blob: bool = False  # weights read from a separate blob instead of const arrays
     blob_size: int = 0
     kernels: set[str] = field(default_factory=set)
+    kernel_ops: dict[str, str] = field(default_factory=dict)  # kernel stem -> op type that uses it
     arrays: list[ConstArray] = field(default_factory=list)
     structs: list[str] = field(default_factory=list)
     _weight_symbols: dict[str, str] = field(default_factory=dict)
@@ -40,6 +41,7 @@ class EmitContext:
     def use_kernel(self, stem: str) -> None:
         """Ship kernels/<stem>.h and kernels/<stem>.c with the model."""
         self.kernels.add(stem)
+        self.kernel_ops[stem] = self.graph.ops[self.op_index].type
 
     def _unique(self, hint: str) -> str:
         base = c_identifier(hint)

@@ -12,8 +12,8 @@ from mcuforge.ir import Graph
 from mcuforge.runtime.reference import check_inputs
 
 
-def run_host_c(graph: Graph, inputs, rounding: str = "double") -> list[np.ndarray]:
+def run_host_c(graph: Graph, inputs, compat: str = "tflm") -> list[np.ndarray]:
     inputs = check_inputs(graph, inputs)
     with tempfile.TemporaryDirectory(prefix="mcuforge-host-c-") as tmp:
-        compiled = compile_model(graph, f"{tmp}/model", name="model", rounding=rounding)
+        compiled = compile_model(graph, f"{tmp}/model", name="model", compat=compat)
         return run_host(build_host(compiled.outdir, compiled.name), graph, [inputs])[0]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mcuforge.codegen.c_text import C_TYPES, c_array_body, c_float, c_identifier
 from mcuforge.codegen.emit import EmitContext, emit_schedule
 from mcuforge.codegen import weights_blob as blob
 from mcuforge.codegen.planner import ArenaPlan
 from mcuforge.ir import Graph
+from mcuforge.ops.registry import get_op
 
 
 @dataclass
@@ -20,6 +21,7 @@ class GeneratedSources:
     context: EmitContext
     arena_size: int  # ARENA_SIZE: the plan's arena, plus the blob header in weights-blob mode
     blob: bytes | None = None  # the weights blob, in weights-blob mode
+    single_rounding_stems: list[str] = field(default_factory=list)  # kernels LiteRT runs with single rounding
 
 
 def _io_macros(graph: Graph, prefix: str, kind: str, names: list[str]) -> list[str]:
@@ -111,5 +113,6 @@ def generate_sources(graph: Graph, plan: ArenaPlan, name: str, weights_blob: boo
     if weights_blob:
         packed = blob.pack_blob([(a.blob_offset, a.values) for a in ctx.arrays if a.blob_offset is not None],
                                 ctx.blob_size, hash32)
+    single = sorted(stem for stem, op_type in ctx.kernel_ops.items() if get_op(op_type).litert_rounding == "single")
     return GeneratedSources(name=prefix, header=header, source=source, kernels=sorted(ctx.kernels), context=ctx,
-                            arena_size=arena_size, blob=packed)
+                            arena_size=arena_size, blob=packed, single_rounding_stems=single)

@@ -42,6 +42,9 @@ class OpDef:
     inplace_inputs: tuple[int, ...] = ()
     scratch_bytes: Callable[..., int] | None = None
     row_window: Callable[..., tuple[int, int]] | None = None
+    # LiteRT does not round alike in every kernel: its FULLY_CONNECTED (and most element-wise kernels) round
+    # once, its convolutions and MEAN round twice like TFLite Micro. Measured on ai-edge-litert 2.3.0.
+    litert_rounding: str = "single"
     doc: str = ""
 
 

@@ -1,12 +1,13 @@
 """TFLite's fixed-point arithmetic, vectorized in NumPy.
 
-TFLite has two requantization conventions, chosen when it is compiled:
+TFLite has two requantization conventions:
 - "double" rounding (gemmlowp's SaturatingRoundingDoublingHighMul then RoundingDivideByPOT): TFLite
-  Micro and CMSIS-NN, i.e. what runs on microcontrollers; our default.
-- "single" rounding (one 64-bit multiply, add half, shift; TFLITE_SINGLE_ROUNDING): LiteRT 2.x builds.
-The two differ by one in the last bit on a fraction of values, so each oracle is matched under its own
-convention (`use_rounding`). Values are carried in int64 so NumPy never overflows; results are exact
-int32 values."""
+  Micro and CMSIS-NN everywhere, i.e. what runs on microcontrollers; our default.
+- "single" rounding (one 64-bit multiply, add half, shift; TFLITE_SINGLE_ROUNDING): what LiteRT 2.x uses in
+  some kernels (FULLY_CONNECTED among them) but not others (its convolutions round twice).
+They differ by one on a fraction of values. The interpreter sets the convention per op (`use_rounding`) from the
+runtime it is asked to be compatible with (`use_compat`: "tflm" or "litert") and the op's `litert_rounding`.
+Values are carried in int64 so NumPy never overflows; results are exact int32 values."""
 
 from __future__ import annotations
 
@@ -24,8 +25,28 @@ ROUNDING_MODES = ("double", "single")
 _ROUNDING = contextvars.ContextVar("mcuforge_rounding", default="double")
 
 
+COMPATS = ("tflm", "litert")
+_COMPAT = contextvars.ContextVar("mcuforge_compat", default="tflm")
+
+
 def rounding_mode() -> str:
     return _ROUNDING.get()
+
+
+def runtime_compat() -> str:
+    """The runtime whose exact integer behaviour the interpreter reproduces: "tflm" or "litert"."""
+    return _COMPAT.get()
+
+
+@contextlib.contextmanager
+def use_compat(compat: str):
+    if compat not in COMPATS:
+        raise ValueError(f"compat must be one of {COMPATS}, got {compat!r}")
+    token = _COMPAT.set(compat)
+    try:
+        yield
+    finally:
+        _COMPAT.reset(token)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,114 @@
+"""CONV_2D: NHWC input, OHWI filter [out, KH, KW, in / groups], optional bias; int8 (per-channel or per-tensor
+filter scales on axis 0, int32 bias), float32, or hybrid (float32 activations, int8 filter with one scale).
+
+The reference kernel is TFLite's ConvPerChannel as one float64 matmul over im2col rows; float64 is exact for
+int8 products and their sums. Grouped convolution (input depth a multiple of the filter's) follows the same
+kernel's `groups = input_depth / filter_input_depth`.
+
+Hybrid ("dynamic range" quantized) convs run as LiteRT's EvalHybrid: each batch item is quantized
+symmetrically to int8 on the fly, convolved in integers, then scaled back to float. TFLite Micro rejects them
+("Hybrid models are not supported"), so LiteRT is their only oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.errors import UnsupportedOpError
+from mcuforge.ir import Graph, Op
+from mcuforge.ops.common import require
+from mcuforge.ops.conv_common import (CONV_ATTRS, ConvGeometry, centered_input, check_conv_tensors,
+                                      check_window_attrs, conv_geometry, finish_conv, is_hybrid)
+from mcuforge.ops.registry import OpDef, register
+
+
+def _groups(op: Op, graph: Graph) -> int:
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    return x.shape[3] // w.shape[3]
+
+
+def infer_shapes(op: Op, graph: Graph):
+    check_window_attrs(op, graph)
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    out_channels, in_depth = w.shape[0], w.shape[3]
+    require(x.shape[3] % in_depth == 0, op, graph,
+            f"input depth {x.shape[3]} is not a multiple of the filter depth {in_depth}")
+    require(out_channels % (x.shape[3] // in_depth) == 0, op, graph,
+            f"{out_channels} filters do not split into {x.shape[3] // in_depth} groups")
+    geom = conv_geometry(op, graph)
+    require(geom.out_h > 0 and geom.out_w > 0, op, graph,
+            f"a {w.shape[1]}x{w.shape[2]} filter (dilation {op.attrs['dilation_h_factor']}x"
+            f"{op.attrs['dilation_w_factor']}) does not fit the {x.shape[1]}x{x.shape[2]} input")
+    return [(x.shape[0], geom.out_h, geom.out_w, out_channels)]
+
+
+def check(op: Op, graph: Graph) -> None:
+    check_conv_tensors(op, graph, channels=graph.tensors[op.inputs[1]].shape[0], quant_axis=0, hybrid_ok=True)
+    if is_hybrid(op, graph) and _groups(op, graph) != 1:
+        # LiteRT sends grouped hybrid convs to EvalHybridPerChannel (asymmetric input quantization).
+        raise UnsupportedOpError(f"{graph.where()}: CONV_2D ({op.outputs[0]}): grouped hybrid conv is not supported")
+
+
+def _grouped_matmul(rows: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int) -> np.ndarray:
+    """im2col rows [P, KH*KW*C_in] times the OHWI filter, group by group: [P, C_out] in float64."""
+    out_channels = w.shape[0]
+    filters = w.astype(np.float64).reshape(groups, out_channels // groups, -1)  # [G, F/G, KH*KW*C_in/G]
+    if groups == 1:
+        acc = rows @ filters[0].T
+    else:
+        taps = geom.kernel_h * geom.kernel_w
+        per_group = rows.reshape(len(rows), taps, groups, -1).transpose(2, 0, 1, 3).reshape(groups, len(rows), -1)
+        acc = (per_group @ filters.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(len(rows), out_channels)
+    return acc
+
+
+def _symmetric_quantize(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
+    """LiteRT's SymmetricQuantizeFloats on one batch item: int8 values (as float64) in [-127, 127] and the
+    float32 scale range / 127, computed in float32 as the C code does (scale 1 for an all-zero input)."""
+    value_range = np.float32(np.max(np.abs(x)))
+    if value_range == 0:
+        return np.zeros(x.shape), np.float32(1)
+    scaled = (x * (np.float32(127) / value_range)).astype(np.float64)  # float32 product, exact widening
+    quantized = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)  # std::round, exact in float64
+    return np.clip(quantized, -127, 127), value_range / np.float32(127)
+
+
+def _hybrid_reference(op: Op, graph: Graph, x, w, bias) -> np.ndarray:
+    geom = conv_geometry(op, graph)
+    filter_scale = graph.tensors[op.inputs[1]].quant.scale[0]
+    out = []
+    for item in x:
+        quantized, scale = _symmetric_quantize(item)
+        rows = geom.im2col(geom.padded(quantized[np.newaxis]))  # zero point 0, so zero padding is exact
+        acc = _grouped_matmul(rows, w, geom, _groups(op, graph))  # integer-valued, exact in float64
+        out.append(acc.astype(np.float32) * np.float32(scale * filter_scale))
+    return finish_conv(op, graph, np.stack(out), bias)
+
+
+def reference(op: Op, graph: Graph, inputs):
+    x, w = inputs[0], inputs[1]
+    bias = inputs[2] if len(inputs) > 2 else None
+    if is_hybrid(op, graph):
+        return [_hybrid_reference(op, graph, x, w, bias)]
+    geom = conv_geometry(op, graph)
+    rows = geom.im2col(geom.padded(centered_input(op, graph, x)))  # [positions, KH*KW*C_in]
+    acc = _grouped_matmul(rows, w, geom, _groups(op, graph))
+    return [finish_conv(op, graph, acc, bias)]
+
+
+def macs(op: Op, graph: Graph) -> int:
+    w = graph.tensors[op.inputs[1]]
+    return graph.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2] * w.shape[3]
+
+
+register(OpDef(
+    litert_rounding="double",
+    name="CONV_2D",
+    infer_shapes=infer_shapes,
+    reference=reference,
+    attrs={**CONV_ATTRS, "quantized_bias_type": 0},
+    tflite_options="Conv2DOptions",
+    check=check,
+    macs=macs,
+    c_kernel="conv_2d",
+    doc="2-D convolution, NHWC input, OHWI filter; SAME/VALID padding, strides, dilation, groups.",
+))

@@ -1,0 +1,170 @@
+"""What CONV_2D and DEPTHWISE_CONV_2D share (as TFLM's conv_common.cc / depthwise_conv_common.cc do): window
+geometry, padded window gathers for the vectorized reference kernels, attribute and quantization checks, and
+the per-channel requantization of PopulateConvolutionQuantizationParams.
+
+Importing this module registers no op."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcuforge.errors import UnsupportedOpError
+from mcuforge.ir import Graph, Op
+from mcuforge.ops.common import (apply_float_activation, conv_output_size, conv_padding, output_activation_range,
+                                 require, require_quantized, saturate)
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers
+
+# Attributes both conv ops read from Conv2DOptions / DepthwiseConv2DOptions.
+CONV_ATTRS = {"padding": "SAME", "stride_w": 1, "stride_h": 1, "dilation_w_factor": 1, "dilation_h_factor": 1,
+              "fused_activation_function": "NONE"}
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Output size and padding of a 2-D window op over an NHWC input, as TFLite's ComputePaddingHeightWidth."""
+
+    out_h: int
+    out_w: int
+    pad_top: int
+    pad_bottom: int
+    pad_left: int
+    pad_right: int
+    kernel_h: int
+    kernel_w: int
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+
+    @classmethod
+    def of(cls, attrs: dict, in_h: int, in_w: int, kernel_h: int, kernel_w: int) -> "ConvGeometry":
+        padding = attrs["padding"]
+        sh, sw = attrs["stride_h"], attrs["stride_w"]
+        dh, dw = attrs["dilation_h_factor"], attrs["dilation_w_factor"]
+        top, bottom = conv_padding(padding, in_h, kernel_h, sh, dh)
+        left, right = conv_padding(padding, in_w, kernel_w, sw, dw)
+        return cls(conv_output_size(padding, in_h, kernel_h, sh, dh), conv_output_size(padding, in_w, kernel_w, sw, dw),
+                   top, bottom, left, right, kernel_h, kernel_w, sh, sw, dh, dw)
+
+    def padded(self, x: np.ndarray) -> np.ndarray:
+        """`x` (NHWC) with zeros around it. Callers pass the input minus its zero point, so a padded pixel
+        contributes nothing, exactly as TFLite's kernels skip points outside the image."""
+        if not (self.pad_top or self.pad_bottom or self.pad_left or self.pad_right):
+            return x
+        return np.pad(x, ((0, 0), (self.pad_top, self.pad_bottom), (self.pad_left, self.pad_right), (0, 0)))
+
+    def tap(self, padded: np.ndarray, ky: int, kx: int) -> np.ndarray:
+        """The input pixels that filter tap (ky, kx) meets, one per output position: [N, out_h, out_w, C]."""
+        y0, x0 = ky * self.dilation_h, kx * self.dilation_w
+        return padded[:, y0:y0 + (self.out_h - 1) * self.stride_h + 1:self.stride_h,
+                      x0:x0 + (self.out_w - 1) * self.stride_w + 1:self.stride_w, :]
+
+    def im2col(self, padded: np.ndarray) -> np.ndarray:
+        """Every output position's receptive field as a row, ordered (ky, kx, c) like an OHWI filter's
+        [KH, KW, I] block: [N * out_h * out_w, KH * KW * C]; may be a view of `padded` for a 1x1 filter."""
+        if self.kernel_h == self.kernel_w == 1:
+            return self.tap(padded, 0, 0).reshape(-1, padded.shape[3])
+        eff_h = (self.kernel_h - 1) * self.dilation_h + 1
+        eff_w = (self.kernel_w - 1) * self.dilation_w + 1
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (eff_h, eff_w), axis=(1, 2))
+        # windows: [N, H', W', C, eff_h, eff_w]; keep strided outputs and dilated taps, then put C last.
+        windows = windows[:, :(self.out_h - 1) * self.stride_h + 1:self.stride_h,
+                          :(self.out_w - 1) * self.stride_w + 1:self.stride_w, :, ::self.dilation_h, ::self.dilation_w]
+        return windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, self.kernel_h * self.kernel_w * padded.shape[3])
+
+
+def conv_geometry(op: Op, graph: Graph) -> ConvGeometry:
+    """Geometry of a conv op whose filter is [*, KH, KW, *] (OHWI for CONV_2D, 1HWO for DEPTHWISE_CONV_2D)."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    return ConvGeometry.of(op.attrs, x.shape[1], x.shape[2], w.shape[1], w.shape[2])
+
+
+def check_window_attrs(op: Op, graph: Graph) -> None:
+    """The checks shared by both conv ops' shape rules (they run before `check`, in the GraphBuilder)."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    require(len(x.shape) == 4, op, graph, f"input must be 4-D NHWC, got shape {list(x.shape)}")
+    require(len(w.shape) == 4, op, graph, f"filter must be 4-D, got shape {list(w.shape)}")
+    require(op.attrs["padding"] in ("SAME", "VALID"), op, graph, f"unknown padding {op.attrs['padding']!r}")
+    for name in ("stride_h", "stride_w", "dilation_h_factor", "dilation_w_factor"):
+        require(int(op.attrs[name]) >= 1, op, graph, f"{name} must be at least 1, got {op.attrs[name]}")
+
+
+def is_hybrid(op: Op, graph: Graph) -> bool:
+    """float32 activations with an int8 filter: TFLite's "dynamic range" quantization."""
+    return graph.tensors[op.inputs[0]].dtype == "float32" and graph.tensors[op.inputs[1]].dtype == "int8"
+
+
+def check_conv_tensors(op: Op, graph: Graph, channels: int, quant_axis: int, hybrid_ok: bool = False) -> None:
+    """Dtype and quantization rules of both conv ops; `channels` output channels, filter scales on `quant_axis`.
+    `hybrid_ok`: the op accepts a float32 input with an int8 filter whose scales are all equal."""
+    x, w, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] else None
+    require(w.is_constant, op, graph, "filter must be a constant")
+    require(y.dtype == x.dtype, op, graph, f"output dtype {y.dtype} differs from input dtype {x.dtype}")
+    if bias is not None:
+        require(bias.size == channels, op, graph, f"bias has {bias.size} values for {channels} output channels")
+    if is_hybrid(op, graph):
+        where = f"{graph.where()}: {op.type} ({op.outputs[0]})"
+        if not hybrid_ok:
+            raise UnsupportedOpError(f"{where}: float32 input with an int8 filter (hybrid) is not supported")
+        require_quantized(op, graph, [op.inputs[1]])
+        if len(np.unique(w.quant.scale)) > 1:
+            raise UnsupportedOpError(f"{where}: hybrid conv with distinct per-channel filter scales "
+                                     "(LiteRT's asymmetric EvalHybridPerChannel) is not supported")
+        require(bias is None or bias.dtype == "float32", op, graph, "hybrid conv needs a float32 bias")
+        return
+    if x.dtype == "float32":
+        require(w.dtype == "float32", op, graph, f"float32 input needs float32 filter, got {w.dtype}")
+        require(bias is None or bias.dtype == "float32", op, graph, "float32 conv needs a float32 bias")
+        return
+    require(w.dtype == "int8", op, graph, f"int8 input needs an int8 filter, got {w.dtype}")
+    if bias is not None:
+        require(bias.dtype == "int32", op, graph, f"int8 conv needs an int32 bias, got {bias.dtype}")
+    require_quantized(op, graph, [op.inputs[0], op.inputs[1], op.outputs[0]])
+    # The int8 kernels never read the filter zero point (weights_offset is unused): TFLite requires symmetric.
+    require(not w.quant.zero_point.any(), op, graph, "int8 filter must be symmetric (zero point 0)")
+    if w.quant.per_channel:
+        require(w.quant.axis == quant_axis and w.quant.scale.size == channels, op, graph,
+                f"per-channel filter scales must be {channels} values on axis {quant_axis}, got "
+                f"{w.quant.scale.size} on axis {w.quant.axis}")
+    for t in (x, y):
+        require(not t.quant.per_channel, op, graph, f"tensor {t.name!r} must be quantized per tensor")
+
+
+def output_multipliers(op: Op, graph: Graph, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output-channel (multiplier, shift) as PopulateConvolutionQuantizationParams: the scale product is
+    double(input_scale) * double(filter_scale[c]) / double(output_scale); a per-tensor filter scale is
+    broadcast to every channel through the same double-precision path (unlike FULLY_CONNECTED's float32)."""
+    x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    filter_scales = np.broadcast_to(w.quant.scale.astype(np.float64), (channels,))
+    real = np.float64(x.quant.scalar_scale) * filter_scales / np.float64(y.quant.scalar_scale)
+    return quantize_multipliers(real)
+
+
+def centered_input(op: Op, graph: Graph, x: np.ndarray) -> np.ndarray:
+    """The input as float64 with the zero point removed (TFLite's input_offset = -zero_point), or the float
+    input widened. float64 keeps every int8 product and sum exact (|sum| < 2^31 << 2^53)."""
+    if x.dtype == np.float32:
+        return x.astype(np.float64)
+    return x.astype(np.float64) - graph.tensors[op.inputs[0]].quant.scalar_zero_point
+
+
+def finish_conv(op: Op, graph: Graph, acc: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """Accumulators [..., C] -> the op's output: bias, then requantization, output offset and activation clamp
+    for int8 (ConvPerChannel / DepthwiseConvPerChannel), or bias and activation for float32."""
+    out = graph.tensors[op.outputs[0]]
+    activation = op.attrs.get("fused_activation_function", "NONE")
+    if out.dtype == "float32":
+        y = acc.astype(np.float32)
+        if bias is not None:
+            y = y + bias.astype(np.float32)
+        return apply_float_activation(y, activation).reshape(out.shape)
+    acc = acc.astype(np.int64)  # exact: the float64 sums hold integers
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
+    mult, shift = output_multipliers(op, graph, acc.shape[-1])
+    y = multiply_by_quantized_multiplier(acc, mult, shift) + out.quant.scalar_zero_point
+    lo, hi = output_activation_range(op, graph)
+    return saturate(y, lo, hi, out.dtype).reshape(out.shape)

@@ -1,0 +1,72 @@
+"""DEPTHWISE_CONV_2D: NHWC input, filter [1, KH, KW, C * M] with depth multiplier M, optional bias; int8
+(per-channel scales on axis 3, or per-tensor; int32 bias) or float32.
+
+Output channel c * M + m filters input channel c (TFLite's DepthwiseConvPerChannel). The reference kernel
+sums KH * KW shifted views of the padded input in float64, exact for int8."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcuforge.ir import Graph, Op
+from mcuforge.ops.common import require
+from mcuforge.ops.conv_common import (CONV_ATTRS, centered_input, check_conv_tensors, check_window_attrs,
+                                      conv_geometry, finish_conv)
+from mcuforge.ops.registry import OpDef, register
+
+
+def infer_shapes(op: Op, graph: Graph):
+    check_window_attrs(op, graph)
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    require(w.shape[0] == 1, op, graph, f"filter must be [1, KH, KW, C*M], got {list(w.shape)}")
+    in_channels, out_channels = x.shape[3], w.shape[3]
+    require(out_channels % in_channels == 0, op, graph,
+            f"filter channels {out_channels} are not a multiple of input channels {in_channels}")
+    # LiteRT derives M from the shapes, TFLite Micro reads the attribute: a model is only portable if they agree.
+    require(op.attrs["depth_multiplier"] == out_channels // in_channels, op, graph,
+            f"depth_multiplier {op.attrs['depth_multiplier']} disagrees with {out_channels} filter channels "
+            f"over {in_channels} input channels")
+    geom = conv_geometry(op, graph)
+    require(geom.out_h > 0 and geom.out_w > 0, op, graph,
+            f"a {w.shape[1]}x{w.shape[2]} filter (dilation {op.attrs['dilation_h_factor']}x"
+            f"{op.attrs['dilation_w_factor']}) does not fit the {x.shape[1]}x{x.shape[2]} input")
+    return [(x.shape[0], geom.out_h, geom.out_w, out_channels)]
+
+
+def check(op: Op, graph: Graph) -> None:
+    check_conv_tensors(op, graph, channels=graph.tensors[op.inputs[1]].shape[3], quant_axis=3)
+
+
+def reference(op: Op, graph: Graph, inputs):
+    x, w = inputs[0], inputs[1]
+    bias = inputs[2] if len(inputs) > 2 else None
+    geom = conv_geometry(op, graph)
+    multiplier = w.shape[3] // x.shape[3]
+    padded = geom.padded(centered_input(op, graph, x))
+    if multiplier > 1:
+        padded = np.repeat(padded, multiplier, axis=3)  # channel c feeds outputs c*M .. c*M + M - 1
+    filters = w.astype(np.float64)
+    acc = np.zeros((x.shape[0], geom.out_h, geom.out_w, w.shape[3]))
+    for ky in range(geom.kernel_h):
+        for kx in range(geom.kernel_w):
+            acc += geom.tap(padded, ky, kx) * filters[0, ky, kx]
+    return [finish_conv(op, graph, acc, bias)]
+
+
+def macs(op: Op, graph: Graph) -> int:
+    w = graph.tensors[op.inputs[1]]
+    return graph.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2]
+
+
+register(OpDef(
+    litert_rounding="double",
+    name="DEPTHWISE_CONV_2D",
+    infer_shapes=infer_shapes,
+    reference=reference,
+    attrs={**CONV_ATTRS, "depth_multiplier": 1},
+    tflite_options="DepthwiseConv2DOptions",
+    check=check,
+    macs=macs,
+    c_kernel="depthwise_conv_2d",
+    doc="Depthwise 2-D convolution, filter [1, KH, KW, C*M]; SAME/VALID padding, strides, dilation.",
+))

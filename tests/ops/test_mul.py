@@ -1,0 +1,60 @@
+"""MUL golden tests against TFLite Micro and LiteRT."""
+
+import numpy as np
+import pytest
+
+from mcuforge.frontends.tflite_export import export_tflite
+from tests.builders import GraphBuilder
+from tests.golden import check_graph_golden
+from tests.oracles import TFLM, LiteRT
+from tests.ops.test_add_sub import ACTIVATIONS, BROADCASTS, all_int8_pairs, binary_graph
+
+
+@pytest.mark.parametrize("shapes", BROADCASTS.values(), ids=BROADCASTS.keys())
+def test_int8_broadcasting(shapes):
+    check_graph_golden(binary_graph("MUL", *shapes, (0.05, -3), (0.031, 7), (0.04, 5)))
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_int8_fused_activation(activation):
+    # Products span about [-8, 8] against an output range of about [-2.6, 2.5]: every clamp bites.
+    graph = binary_graph("MUL", (1, 4, 4, 8), (1, 1, 1, 8), (0.02, 10), (0.015, -20), (0.02, 2),
+                         fused_activation_function=activation)
+    check_graph_golden(graph)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_int8_every_input_pair_random_quantization(seed):
+    rng = np.random.default_rng(seed)
+    s1, s2 = 10 ** rng.uniform(-3, 0, size=2)
+    so = s1 * s2 * 10 ** rng.uniform(1, 4)  # real multipliers from 1e-4 to 0.1: outputs from saturated to small
+    z1, z2, zo = (int(v) for v in rng.integers(-128, 128, size=3))
+    graph = binary_graph("MUL", (256, 1), (1, 256), (s1, z1), (s2, z2), (so, zo),
+                         fused_activation_function=ACTIVATIONS[seed % len(ACTIVATIONS)])
+    check_graph_golden(graph, n=1, input_fn=all_int8_pairs)
+
+
+def test_int8_oracles_disagree_on_multiplier_precision():
+    """LiteRT's Prepare forms s1 * s2 / so in float32, TFLite Micro's in double; with these scales the two
+    Q31 multipliers round 8 of the 65536 products differently, and each oracle matches its own Prepare."""
+    graph = binary_graph("MUL", (256, 1), (1, 256), (0.042878806591033936, 0), (0.09741006046533585, 0),
+                         (0.4903962016105652, 0))
+    inputs = all_int8_pairs(graph, None)
+    model = export_tflite(graph)
+    assert (TFLM(model)(inputs)[0] != LiteRT(model)(inputs)[0]).sum() == 8
+    check_graph_golden(graph, n=1, input_fn=all_int8_pairs)
+
+
+def test_int8_constant_operand():
+    b = GraphBuilder(seed=4)
+    x = b.input("x", (1, 6, 6, 4), scale=0.1, zero_point=-1)
+    c = b.const("c", b.rng.integers(-128, 128, size=(1, 1, 1, 4)), "int8", scale=0.01, zero_point=3)
+    check_graph_golden(b.build(b.op("MUL", [x, c], "y", scale=0.05, zero_point=-4)))
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_float32(activation):
+    b = GraphBuilder(seed=5)
+    x = b.input("x", (2, 3, 4, 5), dtype="float32")
+    z = b.input("z", (5,), dtype="float32")
+    check_graph_golden(b.build(b.op("MUL", [x, z], "y", out_dtype="float32", fused_activation_function=activation)))
