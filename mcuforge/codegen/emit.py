@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcuforge.codegen.c_text import C_TYPES, c_array_body, c_identifier, c_initializer
+from mcuforge.codegen.c_text import C_TYPES, c_identifier, c_initializer
 from mcuforge.codegen.planner import ArenaPlan
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op

@@ -9,8 +9,7 @@ from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import (activation_range_float, broadcast_shape, output_activation_range, require,
                                  require_quantized, saturate)
 from mcuforge.ops.registry import OpDef, register
-from mcuforge.quant.fixed_point import (multiply_by_quantized_multiplier_smaller_than_one, quantize_multiplier,
-                                        use_rounding)
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier_smaller_than_one, quantize_multiplier
 
 # int8 inputs are shifted left by 20 bits before rescaling: 255 << 20 still leaves headroom in int32 for the sum.
 INT8_LEFT_SHIFT = 20
@@ -80,8 +79,7 @@ def reference(op: Op, graph: Graph, inputs):
     # oracle because its FULLY_CONNECTED rounds once, but its reference ADD and SUB do not (nor MUL, the RELUs,
     # LEAKY_RELU or the int8 QUANTIZE): exhaustive 256x256 tests agree with double rounding on every pair of
     # values and differ from single rounding on ~0.4% of them.
-    with use_rounding("double"):
-        y = _quantized_add_sub(op, graph, a, b) + out_t.quant.scalar_zero_point
+    y = _quantized_add_sub(op, graph, a, b) + out_t.quant.scalar_zero_point
     lo, hi = output_activation_range(op, graph)
     return [saturate(y, lo, hi, out_t.dtype).reshape(out_t.shape)]
 
@@ -91,6 +89,7 @@ for _name, _options, _doc in (
     ("SUB", "SubOptions", "Element-wise difference with broadcasting and a fused activation."),
 ):
     register(OpDef(
+        litert_rounding="double",
         name=_name,
         infer_shapes=broadcast_shape,
         reference=reference,

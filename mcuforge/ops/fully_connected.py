@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import (activation_range_float, apply_float_activation, output_activation_range, require, require_quantized, saturate)
+from mcuforge.ops.common import (activation_range_float, apply_float_activation, output_activation_range, require,
+                                  require_quantized, saturate)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers
 
@@ -101,6 +102,7 @@ register(OpDef(
     check=check,
     macs=macs,
     c_kernel="fully_connected",
+    litert_rounding="single",
     emit_c=emit_c,
     doc="Dense layer; weights [units, depth].",
 ))

@@ -8,8 +8,7 @@ import numpy as np
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import INT_RANGES, require, require_quantized, same_shape
 from mcuforge.ops.registry import OpDef, register
-from mcuforge.quant.fixed_point import (multiply_by_quantized_multiplier, quantize_multiplier, rounding_mode,
-                                        use_rounding)
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier, runtime_compat
 
 
 def real_multipliers(op: Op, graph: Graph) -> tuple[float, float]:
@@ -22,7 +21,7 @@ def real_multipliers(op: Op, graph: Graph) -> tuple[float, float]:
     rounding convention names the oracle: "double" is TFLite Micro, "single" LiteRT."""
     s_in, s_out = (np.float32(graph.tensors[n].quant.scalar_scale) for n in (op.inputs[0], op.outputs[0]))
     alpha = np.float32(op.attrs.get("alpha", 0.0))
-    if rounding_mode() == "single":
+    if runtime_compat() == "litert":
         return float(s_in / s_out), float(s_in * alpha / s_out)
     s_in, s_out, alpha = np.float64(s_in), np.float64(s_out), np.float64(alpha)
     return float(s_in / s_out), float(s_in * alpha / s_out)
@@ -48,14 +47,14 @@ def reference(op: Op, graph: Graph, inputs):
     # Both oracles round the gemmlowp ("double") way here, LiteRT's single-rounding build included (exhaustive
     # int8 tests; see add_sub.py). A negative alpha gives a negative Q31 multiplier; LiteRT's leaky_relu.h on
     # GitHub negates around a positive one instead, which is the same thing under this symmetric rounding.
-    with use_rounding("double"):
-        scaled = np.where(centered >= 0, multiply_by_quantized_multiplier(centered, identity_mult, identity_shift),
-                          multiply_by_quantized_multiplier(centered, alpha_mult, alpha_shift))
+    scaled = np.where(centered >= 0, multiply_by_quantized_multiplier(centered, identity_mult, identity_shift),
+                      multiply_by_quantized_multiplier(centered, alpha_mult, alpha_shift))
     lo, hi = INT_RANGES[out_t.dtype]
     return [np.clip(scaled + out_t.quant.scalar_zero_point, lo, hi).astype(out_t.dtype)]
 
 
 register(OpDef(
+    litert_rounding="double",
     name="LEAKY_RELU",
     infer_shapes=same_shape,
     reference=reference,

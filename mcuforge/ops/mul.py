@@ -10,8 +10,7 @@ from mcuforge.ops.add_sub import FUSED_ACTIVATIONS, MAX_BROADCAST_RANK
 from mcuforge.ops.common import (activation_range_float, broadcast_shape, output_activation_range, require,
                                  require_quantized, saturate)
 from mcuforge.ops.registry import OpDef, register
-from mcuforge.quant.fixed_point import (multiply_by_quantized_multiplier, quantize_multiplier, rounding_mode,
-                                        use_rounding)
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier, runtime_compat
 
 
 def real_multiplier(op: Op, graph: Graph) -> float:
@@ -19,10 +18,10 @@ def real_multiplier(op: Op, graph: Graph) -> float:
 
     TFLite Micro (mul_common.cc CalculateOpDataMul) widens each scale to double first. LiteRT (mul.cc Prepare)
     multiplies and divides the float scales in float32 and widens only the result, so its multiplier carries 24
-    significant bits; the two differ on a few products near the top of the int8 range. The rounding convention
-    names the oracle: "double" is TFLite Micro, "single" LiteRT."""
+    significant bits; the two differ on a few products near the top of the int8 range. runtime_compat() names the
+    oracle."""
     s1, s2, so = (np.float32(graph.tensors[n].quant.scalar_scale) for n in (*op.inputs[:2], op.outputs[0]))
-    if rounding_mode() == "single":
+    if runtime_compat() == "litert":
         return float(s1 * s2 / so)
     return float(np.float64(s1) * np.float64(s2) / np.float64(so))
 
@@ -55,8 +54,7 @@ def reference(op: Op, graph: Graph, inputs):
     # Both oracles round this multiply the gemmlowp ("double") way, LiteRT's single-rounding build included
     # (exhaustive 256x256 tests over 40 random quantizations: no difference from double rounding, ~0.5% of
     # outputs off by one under single rounding); see add_sub.py for the same finding on ADD and SUB.
-    with use_rounding("double"):
-        y = multiply_by_quantized_multiplier(product, multiplier, shift) + out_t.quant.scalar_zero_point
+    y = multiply_by_quantized_multiplier(product, multiplier, shift) + out_t.quant.scalar_zero_point
     lo, hi = output_activation_range(op, graph)
     return [saturate(y, lo, hi, out_t.dtype).reshape(out_t.shape)]
 
@@ -66,6 +64,7 @@ def macs(op: Op, graph: Graph) -> int:
 
 
 register(OpDef(
+    litert_rounding="double",
     name="MUL",
     infer_shapes=broadcast_shape,
     reference=reference,

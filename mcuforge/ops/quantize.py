@@ -7,7 +7,7 @@ import numpy as np
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import INT_RANGES, require, require_quantized, same_shape
 from mcuforge.ops.registry import OpDef, register
-from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier, use_rounding
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier
 
 
 def round_float32_half_away(x) -> np.ndarray:
@@ -55,8 +55,7 @@ def quantize_reference(op: Op, graph: Graph, inputs):
     input_zero_point = graph.tensors[op.inputs[0]].quant.scalar_zero_point
     # Both oracles round the gemmlowp ("double") way here, LiteRT's single-rounding build included (exhaustive
     # int8 tests over 60 quantizations; see add_sub.py).
-    with use_rounding("double"):
-        y = multiply_by_quantized_multiplier(x.astype(np.int64) - input_zero_point, multiplier, shift) + zero_point
+    y = multiply_by_quantized_multiplier(x.astype(np.int64) - input_zero_point, multiplier, shift) + zero_point
     lo, hi = INT_RANGES[out_t.dtype]
     return [np.clip(y, lo, hi).astype(out_t.dtype)]
 
@@ -77,6 +76,7 @@ def dequantize_reference(op: Op, graph: Graph, inputs):
 
 
 register(OpDef(
+    litert_rounding="double",
     name="QUANTIZE",
     infer_shapes=same_shape,
     reference=quantize_reference,
@@ -87,6 +87,7 @@ register(OpDef(
     doc="float32 -> int8 (round half away from zero), or int8 -> int8 with new scale and zero point.",
 ))
 register(OpDef(
+    litert_rounding="double",
     name="DEQUANTIZE",
     infer_shapes=same_shape,
     reference=dequantize_reference,

@@ -42,8 +42,8 @@ class OpDef:
     inplace_inputs: tuple[int, ...] = ()
     scratch_bytes: Callable[..., int] | None = None
     row_window: Callable[..., tuple[int, int]] | None = None
-    # LiteRT does not round alike in every kernel: its FULLY_CONNECTED (and most element-wise kernels) round
-    # once, its convolutions and MEAN round twice like TFLite Micro. Measured on ai-edge-litert 2.3.0.
+    # LiteRT does not round alike in every kernel: its FULLY_CONNECTED rounds once (TFLITE_SINGLE_ROUNDING-like),
+    # its convolutions, element-wise ops and MEAN twice like TFLite Micro. Measured on ai-edge-litert 2.3.0.
     litert_rounding: str = "single"
     doc: str = ""
 

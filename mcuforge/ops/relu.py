@@ -9,8 +9,7 @@ from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import INT_RANGES, require, require_quantized, same_shape
 from mcuforge.ops.quantize import round_float32_half_away
 from mcuforge.ops.registry import OpDef, register
-from mcuforge.quant.fixed_point import (multiply_by_quantized_multiplier, quantize_multiplier, rounding_mode,
-                                        use_rounding)
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier, runtime_compat
 
 # The float range each op clamps to.
 RANGES = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0), "RELU_0_TO_1": (0.0, 1.0)}
@@ -21,7 +20,7 @@ def real_multiplier(op: Op, graph: Graph) -> float:
     CalculateReluOpData) divides in double, LiteRT (activations.cc ReluPrepare) divides the float scales in
     float32. The rounding convention names the oracle: "double" is TFLite Micro, "single" LiteRT."""
     s_in, s_out = (np.float32(graph.tensors[n].quant.scalar_scale) for n in (op.inputs[0], op.outputs[0]))
-    if rounding_mode() == "single":
+    if runtime_compat() == "litert":
         return float(s_in / s_out)
     return float(np.float64(s_in) / np.float64(s_out))
 
@@ -55,7 +54,7 @@ def reference(op: Op, graph: Graph, inputs):
         lo, hi = RANGES[op.type]
         return [np.clip(x, np.float32(lo), np.float32(hi)).astype(np.float32)]
     out_t = graph.tensors[op.outputs[0]]
-    if op.type == "RELU6" and rounding_mode() == "double":
+    if op.type == "RELU6" and runtime_compat() == "tflm":
         # TFLite Micro's RELU6 (activations_common.cc Relu6Prepare, Relu6Quantized) clamps the input's integers
         # to [zero_point, quantized 6.0] in the *input's* quantization and ignores the output's: it equals
         # LiteRT only when input and output share scale and zero point.
@@ -66,8 +65,7 @@ def reference(op: Op, graph: Graph, inputs):
     # quantizations per op; see add_sub.py).
     multiplier, shift = quantize_multiplier(real_multiplier(op, graph))
     zp_in = graph.tensors[op.inputs[0]].quant.scalar_zero_point
-    with use_rounding("double"):
-        y = multiply_by_quantized_multiplier(x.astype(np.int64) - zp_in, multiplier, shift)
+    y = multiply_by_quantized_multiplier(x.astype(np.int64) - zp_in, multiplier, shift)
     y = y + out_t.quant.scalar_zero_point
     lo, hi = quantized_bounds(op, graph, op.outputs[0])
     return [np.clip(y, lo, hi).astype(out_t.dtype)]
@@ -79,5 +77,6 @@ for _name, _doc in (
     ("RELU_N1_TO_1", "min(max(x, -1), 1)."),
     ("RELU_0_TO_1", "min(max(x, 0), 1)."),
 ):
-    register(OpDef(name=_name, infer_shapes=same_shape, reference=reference, dtypes=("int8", "float32"),
+    register(OpDef(litert_rounding="double",
+                   name=_name, infer_shapes=same_shape, reference=reference, dtypes=("int8", "float32"),
                    check=check, c_kernel="activation", doc=_doc))

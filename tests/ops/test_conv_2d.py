@@ -7,7 +7,6 @@ from mcuforge.errors import GraphValidationError, UnsupportedOpError
 from mcuforge.ops.registry import get_op
 from tests.builders import GraphBuilder
 from tests.golden import check_graph_golden
-from tests.golden import check_graph_golden
 
 # (input NHWC, filter OHWI, attrs, input zero point, output zero point)
 INT8_CASES = {

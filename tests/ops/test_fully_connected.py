@@ -1,6 +1,5 @@
 """FULLY_CONNECTED golden tests against TFLite Micro and LiteRT."""
 
-import numpy as np
 import pytest
 
 from tests.builders import GraphBuilder

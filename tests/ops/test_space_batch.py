@@ -7,7 +7,6 @@ from mcuforge.errors import GraphValidationError
 from mcuforge.runtime.reference import run_reference
 from tests.builders import GraphBuilder
 from tests.golden import check_graph_golden
-from tests.golden import check_graph_golden
 from tests.oracles import random_inputs
 
 
