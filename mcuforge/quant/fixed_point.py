@@ -152,4 +152,6 @@ def multiply_by_quantized_multiplier_greater_than_one(x, multiplier, shift) -> n
 def round_half_away(x) -> np.ndarray:
     """std::round / TfLiteRound: halves away from zero (NumPy's np.round rounds half to even)."""
     x = np.asarray(x)
-    return np.sign(x) * np.floor(np.abs(x) + x.dtype.type(0.5))
+    # Add the half in float64: in float32, 0.49999997 + 0.5 rounds up to 1.0 (C's roundf gives 0).
+    wide = np.abs(x.astype(np.float64))
+    return (np.sign(x) * np.floor(wide + 0.5)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
