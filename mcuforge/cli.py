@@ -11,7 +11,7 @@ import numpy as np
 
 from mcuforge.errors import InputError, McuforgeError
 
-ENGINES = ("reference", "host-c")
+ENGINES = ("reference", "host-c", "qemu")
 
 
 def _load(path: str):
@@ -61,6 +61,10 @@ def cmd_run(args) -> int:
             from mcuforge.codegen.run import run_host_c
 
             outputs = run_host_c(graph, [x], compat=args.compat)
+        elif args.engine == "qemu":
+            from mcuforge.targets.qemu import run_on_qemu
+
+            outputs = run_on_qemu(graph, [x], target=args.target, compat=args.compat)
         else:
             outputs = run_reference(graph, [x], compat=args.compat)
     except InputError as exc:
@@ -83,6 +87,19 @@ def cmd_compile(args) -> int:
     print(f"wrote {compiled.outdir}/ ({len(compiled.files)} files): {compiled.name}.h, {compiled.name}.c, "
           f"{len(compiled.sources.kernels)} kernel(s)")
     print(f"arena {compiled.plan.arena_size} B, weights {weights} B, {len(graph.ops)} ops")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from mcuforge.targets.build import build_firmware
+    from mcuforge.targets.report import format_measurement, measure_build
+
+    graph = _load(args.model)
+    name = args.name or Path(args.model).stem
+    build = build_firmware(graph, args.output, target=args.target, name=name, force=args.force,
+                           opt=f"-{args.opt}", compat=args.compat, alignment=args.alignment)
+    measurement = measure_build(build, profile=args.profile)
+    print(json.dumps(measurement.to_dict(), indent=2) if args.json else format_measurement(measurement))
     return 0
 
 
@@ -127,11 +144,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="put weights in NAME_weights.bin (checked at init) for field updates")
     p.set_defaults(func=cmd_compile)
 
+    p = sub.add_parser("build", help="cross-compile the model with a bare-metal runner for a microcontroller; "
+                                     "print measured flash/RAM (and, with --profile, instructions and cycles)")
+    p.add_argument("model")
+    p.add_argument("-o", "--output", required=True, help="output directory (written atomically)")
+    p.add_argument("--target", default="cortex-m4", help="target profile (cortex-m0plus, cortex-m3, cortex-m4, "
+                                                          "cortex-m7, cortex-m33)")
+    p.add_argument("--name", help="C prefix of the library (default: the model file name)")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
+                   help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
+    p.add_argument("--alignment", type=int, default=8, choices=(4, 8, 16, 32), help="arena alignment in bytes")
+    p.add_argument("--opt", choices=("O2", "Os"), default="O2", help="optimization level of the cross build")
+    p.add_argument("--profile", action="store_true",
+                   help="count instructions per layer in an emulator and estimate cycles and latency")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_build)
+
     p = sub.add_parser("run", help="run one input through a model")
     p.add_argument("model")
     p.add_argument("--input", required=True, help=".npy file with the model's input shape and dtype")
     p.add_argument("--output", help=".npy file to write (default: print)")
     p.add_argument("--engine", choices=ENGINES, default="reference")
+    p.add_argument("--target", default="cortex-m4", help="target profile for --engine qemu (cortex-m3, cortex-m4, "
+                                                          "cortex-m7)")
     p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
                    help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
     p.set_defaults(func=cmd_run)

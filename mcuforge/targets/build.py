@@ -1,0 +1,172 @@
+"""`mcuforge build`: the model's C library plus a bare-metal runner (startup, linker script, semihosting main),
+cross-compiled and linked for a Cortex-M target into one ELF.
+
+Layout of the output directory (written atomically, like `mcuforge compile`):
+  lib/        the generated library, exactly as `mcuforge compile` writes it
+  firmware/   startup_cortex_m.c, main.c (the runner), link.ld
+  obj/        one object per C file (the size report attributes symbols to them)
+  NAME.elf, NAME.map
+The library is compiled with -std=c99 -Wall -Wextra -Werror -pedantic -O2 (-O2 as the host build, so both run
+the same code shape; pass opt="-Os" for the smallest image), -ffunction-sections -fdata-sections so the
+linker drops what is unused, and -g, which adds debug sections only (the per-layer instruction count maps
+addresses to schedule lines with it) and changes no code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcuforge.codegen.c_text import C_TYPES
+from mcuforge.codegen.project import CompiledModel, compile_model
+from mcuforge.errors import McuforgeError, ToolchainError
+from mcuforge.ir import Graph
+from mcuforge.targets.profiles import TargetProfile, buildable_profile
+
+HERE = Path(__file__).resolve().parent
+STRICT_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
+SECTION_CFLAGS = ("-ffunction-sections", "-fdata-sections", "-g")
+LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "--specs=rdimon.specs", "-Wl,--gc-sections")
+DEFAULT_STACK_BYTES = 32 * 1024
+CROSS_GCC = "arm-none-eabi-gcc"
+
+# File names the runner's main reads and writes through semihosting (relative to QEMU's working directory).
+RUNNER_INPUT, RUNNER_OUTPUT, RUNNER_STATS = "mcuforge_in.bin", "mcuforge_out.bin", "mcuforge_stats.txt"
+
+
+@dataclass
+class FirmwareBuild:
+    outdir: Path
+    name: str
+    profile: TargetProfile
+    elf: Path
+    map_file: Path
+    compiled: CompiledModel
+    model_object: Path  # NAME.o: weights, op parameters, the schedule, the static arena
+    kernel_objects: list[Path]
+    runner_objects: list[Path]  # startup and main
+    opt: str
+    stack_bytes: int
+
+    @property
+    def graph(self) -> Graph:
+        return self.compiled.sources.context.graph
+
+
+def cross_compiler() -> str:
+    gcc = shutil.which(CROSS_GCC)
+    if gcc is None:
+        raise ToolchainError(f"{CROSS_GCC} not found (install gcc-arm-none-eabi and libnewlib-arm-none-eabi)")
+    return gcc
+
+
+def _run_tool(cmd: list[str], what: str) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()] or ["(no output)"]
+        detail = next((ln for ln in lines if "error" in ln), lines[0])
+        raise ToolchainError(f"{what} failed: {detail}")
+
+
+def _fill(template: str, **values: str) -> str:
+    for key, value in values.items():
+        template = template.replace(f"@{key}@", value)
+    return template
+
+
+def render_runner_main(graph: Graph, name: str) -> str:
+    """The runner's main.c: one global buffer per model input and output, read and written per record."""
+    buffers, reads, writes, args = [], [], [], []
+    for kind, names in (("input", graph.inputs), ("output", graph.outputs)):
+        for k, tensor_name in enumerate(names):
+            t = graph.tensors[tensor_name]
+            symbol = f"mcuforge_{kind}{k}"
+            buffers.append(f"{C_TYPES[t.dtype]} __attribute__((aligned(16))) {symbol}[{t.size}];")
+            args.append(symbol)
+            if kind == "input":
+                reads.append(f"        if (fread({symbol}, sizeof {symbol}[0], {t.size}, in) != {t.size}) {{\n"
+                             f"            break;\n        }}")
+            else:
+                writes.append(f"        if (fwrite({symbol}, sizeof {symbol}[0], {t.size}, out) != {t.size}) {{\n"
+                              f"            return 1;\n        }}")
+    return _fill((HERE / "runner_main.c").read_text(), NAME=name, BUFFERS="\n".join(buffers),
+                 READ="\n".join(reads), WRITE="\n".join(writes), ARGS=", ".join(args))
+
+
+def render_linker_script(profile: TargetProfile, stack_bytes: int) -> str:
+    mem = profile.link_memory
+    note = (f"QEMU {profile.qemu.machine} ({profile.qemu.doc})" if profile.qemu
+            else f"{profile.board.mcu} on {profile.board.name} (no emulator: build and size only)")
+    return _fill((HERE / "cortex_m.ld").read_text(), MEMORY_NOTE=note,
+                 FLASH_ORIGIN=f"0x{mem.flash_origin:08X}", FLASH_SIZE=str(mem.flash_size),
+                 RAM_ORIGIN=f"0x{mem.ram_origin:08X}", RAM_SIZE=str(mem.ram_size), STACK_SIZE=str(stack_bytes))
+
+
+def _replace_dir(tmp: Path, outdir: Path) -> None:
+    if outdir.exists():
+        old = outdir.with_name(f".{outdir.name}.old.{os.getpid()}")
+        outdir.rename(old)
+        tmp.rename(outdir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(outdir)
+
+
+def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", name: str = "model",
+                   force: bool = False, opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES,
+                   **codegen_options) -> FirmwareBuild:
+    """Generate, cross-compile and link the model for `target`; returns where everything is. A non-empty
+    `outdir` is replaced only with `force`; a failure leaves it untouched."""
+    profile = buildable_profile(target)
+    if codegen_options.get("weights_blob"):
+        raise McuforgeError("mcuforge build: --weights-blob is not supported for bare-metal builds yet")
+    gcc = cross_compiler()
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise McuforgeError(f"{outdir}: exists and is not a directory")
+    if outdir.is_dir() and any(outdir.iterdir()) and not force:
+        raise McuforgeError(f"{outdir}: directory is not empty (use --force to replace it)")
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would outlive the rename
+    try:
+        compiled = compile_model(graph, tmp / "lib", name=name, **codegen_options)
+        prefix = compiled.name
+        firmware, obj = tmp / "firmware", tmp / "obj"
+        firmware.mkdir()
+        obj.mkdir()
+        shutil.copy(HERE / "startup_cortex_m.c", firmware / "startup_cortex_m.c")
+        (firmware / "main.c").write_text(render_runner_main(graph, prefix))
+        (firmware / "link.ld").write_text(render_linker_script(profile, stack_bytes))
+
+        cflags = [*profile.gcc_flags, *STRICT_CFLAGS, opt, *SECTION_CFLAGS, f"-I{tmp / 'lib'}"]
+        objects: dict[str, Path] = {}
+        sources = [tmp / "lib" / f"{prefix}.c", *[tmp / "lib" / f"{k}.c" for k in compiled.sources.kernels],
+                   firmware / "startup_cortex_m.c", firmware / "main.c"]
+        for src in sources:
+            # runner objects get a prefix so no model name can collide with them
+            dst = obj / (f"runner_{src.stem}.o" if src.parent == firmware else f"{src.stem}.o")
+            _run_tool([gcc, *cflags, "-c", str(src), "-o", str(dst)], f"{profile.name}: compiling {src.name}")
+            objects[dst.stem] = dst
+        elf, map_file = tmp / f"{prefix}.elf", tmp / f"{prefix}.map"
+        _run_tool([gcc, *profile.gcc_flags, *LINK_FLAGS, f"-T{firmware / 'link.ld'}", f"-Wl,-Map={map_file}",
+                   *map(str, objects.values()), "-o", str(elf)], f"{profile.name}: linking {elf.name}")
+        _replace_dir(tmp, outdir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    def moved(path: Path) -> Path:
+        return outdir / path.relative_to(tmp)
+
+    compiled.outdir = outdir / "lib"
+    return FirmwareBuild(
+        outdir=outdir, name=prefix, profile=profile, elf=moved(elf), map_file=moved(map_file), compiled=compiled,
+        model_object=moved(objects[prefix]), kernel_objects=[moved(objects[k]) for k in compiled.sources.kernels],
+        runner_objects=[moved(objects["runner_startup_cortex_m"]), moved(objects["runner_main"])], opt=opt,
+        stack_bytes=stack_bytes)

@@ -1,0 +1,132 @@
+"""Thumb instruction classes for latency estimates: capstone decodes each basic block once, each instruction
+gets a class of the profiles' cycle tables (targets/profiles.py), and executed counts per class are costed
+with any table afterwards, so one instruction count gives estimates for several cores.
+
+Dynamic pseudo-classes: "multiple_registers" (registers moved by LDM/STM/PUSH/POP/VPUSH/VPOP, costed at
+`multiple_per_register`), "pc_refill" (a load or data operation that writes PC, e.g. POP {.., pc}: the
+pipeline refill of a taken branch) and, for a block's final branch, "branch_taken" / "branch_not_taken" /
+"call", decided at run time from the next block's address."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import capstone
+from capstone import arm_const
+
+from mcuforge.targets.profiles import CycleTable
+
+_MUL_LONG = {"smull", "umull", "smlal", "umlal", "umaal"}
+_DSP_PREFIXES = ("smla", "smls", "smua", "smus", "smul", "smmu", "smml", "sxtb16", "sxtab16", "uxtb16", "uxtab16",
+                 "sadd", "ssub", "uadd", "usub", "qadd", "qsub", "qdadd", "qdsub", "qasx", "qsax", "shadd", "shsub",
+                 "pkhbt", "pkhtb", "sel", "usad", "sasx", "ssax", "uasx", "usax", "uqadd", "uqsub", "uhadd", "uhsub")
+_BRANCHES = {"b", "bx", "cbz", "cbnz", "tbb", "tbh"}
+_CALLS = {"bl", "blx"}
+_FP_MULTIPLE = {"vpush", "vpop", "vldmia", "vldmdb", "vstmia", "vstmdb"}
+CC_ALWAYS = arm_const.ARM_CC_AL
+
+
+def instruction_class(name: str) -> str:
+    """Cycle-table class of a capstone instruction name (no condition code, no .w/.n)."""
+    if name in _CALLS:
+        return "call"
+    if name in _BRANCHES:
+        return "branch"
+    if name.startswith(("ldm", "pop")):
+        return "load_multiple"
+    if name.startswith(("stm", "push")):
+        return "store_multiple"
+    if name.startswith("v"):
+        return "fpu_load_store" if name.startswith(("vldr", "vstr")) or name in _FP_MULTIPLE else "fpu"
+    if name.startswith("ldr"):
+        return "load"
+    if name.startswith("str"):
+        return "store"
+    if name in ("mul", "muls"):
+        return "mul"
+    if name in ("mla", "mls"):
+        return "mac"
+    if name in _MUL_LONG:
+        return "mul_long"
+    if name in ("sdiv", "udiv"):
+        return "div"
+    if name.startswith(_DSP_PREFIXES):
+        return "dsp"
+    return "alu"
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """A basic block as the emulator runs it: its static class counts and how it ends."""
+
+    counts: tuple[tuple[str, int], ...]  # static counts, the final branch or call excluded
+    instructions: int
+    last_address: int
+    ends_with: str | None  # "branch" (conditional), "jump" (unconditional), "call" or None
+
+
+def make_disassembler(mclass: bool = True) -> capstone.Cs:
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | (capstone.CS_MODE_MCLASS if mclass else 0))
+    md.detail = True
+    return md
+
+
+def _register_operands(insn) -> list[int]:
+    return [op.reg for op in insn.operands if op.type == arm_const.ARM_OP_REG]
+
+
+def _registers_moved(insn) -> int:
+    # LDM/STM name their base register first; PUSH/POP/VPUSH/VPOP list the moved registers only
+    has_base = insn.insn_name().startswith(("ldm", "stm", "vldm", "vstm"))
+    return max(len(_register_operands(insn)) - int(has_base), 1)
+
+
+def _writes_pc(insn, cls: str) -> bool:
+    regs = _register_operands(insn)
+    if cls == "load_multiple":
+        return arm_const.ARM_REG_PC in regs
+    if cls in ("load", "alu"):
+        return bool(regs) and regs[0] == arm_const.ARM_REG_PC
+    return False
+
+
+def decode_block(md: capstone.Cs, code: bytes, address: int) -> BlockInfo:
+    insns = list(md.disasm(code, address))
+    counts: Counter = Counter()
+    ends_with = None
+    for k, insn in enumerate(insns):
+        name = insn.insn_name()
+        cls = instruction_class(name)
+        last = k == len(insns) - 1
+        if last and cls in ("branch", "call"):
+            conditional = name in ("cbz", "cbnz") or (cls == "branch" and insn.cc not in (CC_ALWAYS, 0))
+            ends_with = "call" if cls == "call" else ("branch" if conditional else "jump")
+            continue
+        counts[cls] += 1
+        if cls.endswith("multiple") or name in _FP_MULTIPLE:
+            counts["multiple_registers"] += _registers_moved(insn)
+        elif name in ("ldrd", "strd"):
+            counts["multiple_registers"] += 1  # two words: LDRD/STRD take 1 + N on the M3/M4
+        if _writes_pc(insn, cls):
+            counts["pc_refill"] += 1
+    return BlockInfo(tuple(sorted(counts.items())), len(insns), insns[-1].address if insns else address, ends_with)
+
+
+def cycles_for(counts: dict[str, int], table: CycleTable) -> float:
+    """Estimated cycles of dynamic class counts under one core's cycle table."""
+    total = 0.0
+    for cls, n in counts.items():
+        if cls == "multiple_registers":
+            total += n * table["multiple_per_register"]
+        elif cls == "pc_refill":
+            total += n * (table["branch_taken"] - 1)
+        elif cls == "branch":  # a non-final branch (the emulator split the block there): costed as taken
+            total += n * table["branch_taken"]
+        else:
+            total += n * table[cls]
+    return total
+
+
+def instruction_total(counts: dict[str, int]) -> int:
+    return sum(n for cls, n in counts.items() if cls not in ("multiple_registers", "pc_refill"))

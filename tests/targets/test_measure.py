@@ -1,0 +1,74 @@
+"""Measured size (from the ELF) and instruction counts (emulated) of the ad01 model on the Cortex-M4."""
+
+import numpy as np
+import pytest
+
+from mcuforge.frontends import load_model
+from mcuforge.ops.registry import get_op
+from mcuforge.runtime.reference import run_reference
+from mcuforge.targets.build import build_firmware
+from mcuforge.targets.instruction_count import count_instructions, estimate_latency
+from mcuforge.targets.profiles import get_profile
+from mcuforge.targets.report import measure_build
+from tests.conftest import shared_model
+from tests.targets.conftest import random_batch, require_cross_toolchain, require_qemu
+
+
+@pytest.fixture(scope="module")
+def ad_build(tmp_path_factory):
+    require_cross_toolchain()
+    graph = load_model(shared_model("ad"))
+    return build_firmware(graph, tmp_path_factory.mktemp("ad") / "m4", target="cortex-m4", name="ad")
+
+
+def test_size_splits_flash_and_ram(ad_build):
+    require_qemu()
+    graph = ad_build.graph
+    size = measure_build(ad_build).size
+    emitted = sum(a.values.nbytes for a in ad_build.compiled.sources.context.arrays if a.is_weight)
+    constants = sum(t.nbytes for t in graph.tensors.values() if t.is_constant)
+    assert size.weights_tensors == emitted == constants  # each constant tensor is one array in flash
+    assert 0 < size.weights_params < 0.01 * constants
+    assert size.flash_total == size.weights + size.kernels + size.schedule + size.runtime
+    assert size.kernels > 0 and size.schedule > 0 and size.runtime > 0
+    assert size.arena == ad_build.compiled.plan.arena_size
+    io = sum(graph.tensors[n].nbytes for n in graph.inputs + graph.outputs)
+    assert size.io_buffers == io
+    assert size.library_static == 0  # generated code keeps no state but the arena
+    assert 0 < size.stack < 1024  # a fully connected stack: a few frames
+    assert size.ram_total == size.arena + size.stack + io
+    assert size.fits_board
+
+
+def test_instruction_count_is_deterministic_and_exact(ad_build):
+    graph = ad_build.graph
+    record = random_batch(graph, 1, seed=3)[0]
+    first = count_instructions(ad_build, record)
+    again = count_instructions(ad_build, record)
+    assert first.instructions == again.instructions
+    assert [layer.counts for layer in first.layers] == [layer.counts for layer in again.layers]
+    assert np.array_equal(first.outputs[0], run_reference(graph, record)[0])  # the emulator ran the real thing
+    assert first.macs == sum(get_op(op.type).macs(op, graph) for op in graph.ops) == 264_192
+
+
+def test_instructions_are_charged_to_their_layer(ad_build):
+    counts = count_instructions(ad_build)
+    layers = {layer.index: layer for layer in counts.layers}
+    assert layers[-1].instructions < 20  # invoke's own entry and exit
+    for layer in counts.layers[1:]:
+        # plain C fully connected: ~7 instructions per MAC plus per-output requantization
+        assert 5 < layer.instructions / layer.macs < 20, layer
+    # same shape (128x128), same count, to within per-value branches of the requantization
+    assert abs(layers[1].instructions - layers[2].instructions) < 0.01 * layers[1].instructions
+
+
+def test_latency_estimate(ad_build):
+    counts = count_instructions(ad_build)
+    m4 = estimate_latency(counts, get_profile("cortex-m4"))
+    m7 = estimate_latency(counts, get_profile("cortex-m7"))
+    assert m4.instructions == counts.instructions and m4.macs == counts.macs
+    assert m4.cycles > counts.instructions  # loads and taken branches cost more than one cycle on the M4
+    assert m7.cycles < m4.cycles  # dual issue
+    assert 5 < m4.cycles_per_mac < 30
+    assert m4.milliseconds == pytest.approx(m4.cycles / 120e6 * 1e3)
+    assert sum(row["cycles"] for row in m4.rows) == pytest.approx(m4.cycles, abs=len(m4.rows))
