@@ -12,6 +12,8 @@ from mcuforge.codegen.planner import ArenaPlan
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.registry import get_op
+from mcuforge.quant.fixed_point import use_compat, use_rounding
+from mcuforge.runtime.reference import op_rounding
 
 
 @dataclass
@@ -29,6 +31,7 @@ class EmitContext:
     graph: Graph
     plan: ArenaPlan
     weights_blob: bool = False  # weights read from a separate blob instead of const arrays
+    compat: str = "tflm"  # runtime whose integer behaviour the C reproduces; emit_c runs under it (use_compat)
     blob_size: int = 0
     kernels: set[str] = field(default_factory=set)
     kernel_ops: dict[str, str] = field(default_factory=dict)  # kernel stem -> op type that uses it
@@ -106,9 +109,12 @@ class EmitContext:
         return f"((void *)(arena + {buf.offset}))"
 
 
-def emit_schedule(graph: Graph, plan: ArenaPlan, weights_blob: bool = False) -> tuple[EmitContext, list[str]]:
-    """The body of invoke: one statement group per op, in schedule order."""
-    ctx = EmitContext(graph=graph, plan=plan, weights_blob=weights_blob)
+def emit_schedule(graph: Graph, plan: ArenaPlan, weights_blob: bool = False,
+                  compat: str = "tflm") -> tuple[EmitContext, list[str]]:
+    """The body of invoke: one statement group per op, in schedule order. Each emitter runs under the op's
+    compat and rounding convention, as the reference interpreter runs its kernel, so the multipliers it
+    computes (runtime_compat(), quantize_multiplier) are the ones the reference uses."""
+    ctx = EmitContext(graph=graph, plan=plan, weights_blob=weights_blob, compat=compat)
     lines = []
     for i, op in enumerate(graph.ops):
         ctx.op_index = i
@@ -120,7 +126,9 @@ def emit_schedule(graph: Graph, plan: ArenaPlan, weights_blob: bool = False) -> 
             raise UnsupportedOpError(f"{graph.where()}: op #{i} {op.type} has no C kernel yet; "
                                      "it runs in the reference interpreter only (see `mcuforge ops`)")
         lines.append(f"    /* #{i} {op.type} -> {op.outputs[0]} {list(graph.tensors[op.outputs[0]].shape)} */")
-        lines.extend("    " + line for line in opdef.emit_c(op, graph, ctx).splitlines())
+        with use_compat(compat), use_rounding(op_rounding(opdef, compat)):
+            code = opdef.emit_c(op, graph, ctx)
+        lines.extend("    " + line for line in code.splitlines())
     return ctx, lines
 
 

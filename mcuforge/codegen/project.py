@@ -82,7 +82,7 @@ def render_project(graph: Graph, name: str = "model", compat: str = "tflm", alig
     if compat not in COMPATS:
         raise McuforgeError(f"compat must be one of {', '.join(COMPATS)}, got {compat!r}")
     plan = plan_arena(graph, alignment=alignment, ram_limit=ram_limit)
-    sources = generate_sources(graph, plan, name, weights_blob=weights_blob)
+    sources = generate_sources(graph, plan, name, weights_blob=weights_blob, compat=compat)
     prefix = sources.name
     files = {f"{prefix}.h": sources.header, f"{prefix}.c": sources.source,
              "mcuforge_common.h": (KERNELS_DIR / "mcuforge_common.h").read_text(),

@@ -51,10 +51,11 @@ def _call_args(graph: Graph) -> str:
     return ", ".join([f"input{k}" for k in range(len(graph.inputs))] + [f"output{k}" for k in range(len(graph.outputs))])
 
 
-def generate_sources(graph: Graph, plan: ArenaPlan, name: str, weights_blob: bool = False) -> GeneratedSources:
+def generate_sources(graph: Graph, plan: ArenaPlan, name: str, weights_blob: bool = False,
+                     compat: str = "tflm") -> GeneratedSources:
     prefix = c_identifier(name)
     upper = prefix.upper()
-    ctx, schedule = emit_schedule(graph, plan, weights_blob=weights_blob)
+    ctx, schedule = emit_schedule(graph, plan, weights_blob=weights_blob, compat=compat)
     signature = _signature(graph)
     guard = f"{upper}_H"
     arena_size = plan.arena_size + (blob.ARENA_HEADER_BYTES if weights_blob else 0)

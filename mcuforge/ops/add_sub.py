@@ -68,6 +68,60 @@ def _quantized_add_sub(op: Op, graph: Graph, a: np.ndarray, b: np.ndarray) -> np
     return multiply_by_quantized_multiplier_smaller_than_one(raw, out_mult, out_shift)
 
 
+def broadcast_fields(op: Op, graph: Graph) -> dict:
+    """The mcuforge_broadcast initializer of a binary op (kernels/broadcast.h): the output's size-1 dimensions
+    dropped, neighbours both inputs broadcast alike merged (equal shapes become one row), padded to rank 6."""
+    out = graph.tensors[op.outputs[0]].shape
+    shapes = [(1,) * (len(out) - len(s)) + s for s in (graph.tensors[n].shape for n in op.inputs[:2])]
+    dims, runs = [], []  # runs[j]: whether each input steps along merged dimension j
+    for d, n in enumerate(out):
+        if n == 1:
+            continue
+        run = tuple(s[d] == n for s in shapes)
+        if runs and runs[-1] == run:
+            dims[-1] *= n
+        else:
+            dims.append(n)
+            runs.append(run)
+    strides = [[0] * len(dims) for _ in shapes]
+    for k in range(len(shapes)):
+        step = 1
+        for j in reversed(range(len(dims))):
+            if runs[j][k]:
+                strides[k][j], step = step, step * dims[j]
+    pad = MAX_BROADCAST_RANK - len(dims)
+
+    def c_array(values) -> str:
+        return "{" + ", ".join(str(v) for v in values) + "}"
+
+    return {"dims": c_array([1] * pad + dims), "a_strides": c_array([0] * pad + strides[0]),
+            "b_strides": c_array([0] * pad + strides[1])}
+
+
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    ctx.use_kernel("broadcast")
+    shape = broadcast_fields(op, graph)
+    subtract = int(op.type == "SUB")
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, {ctx.ptr(op.outputs[0])}"
+    if graph.tensors[op.inputs[0]].dtype == "float32":
+        ctx.use_kernel("add_sub_f32")
+        lo, hi = activation_range_float(op.attrs.get("fused_activation_function", "NONE"))
+        params = ctx.params("mcuforge_add_sub_f32_params", {"shape": shape, "subtract": subtract, "act_min": lo,
+                                                             "act_max": hi})
+        return f"mcuforge_add_sub_f32({params}, {args});"
+    ctx.use_kernel("add_sub_s8")
+    (m1, s1), (m2, s2), (mo, so) = map(quantize_multiplier, real_multipliers(op, graph))
+    zp1, zp2 = (graph.tensors[n].quant.scalar_zero_point for n in op.inputs[:2])
+    lo, hi = output_activation_range(op, graph)
+    params = ctx.params("mcuforge_add_sub_params", {
+        "shape": shape, "subtract": subtract, "left_shift": INT8_LEFT_SHIFT,
+        "input1_offset": -zp1, "input1_multiplier": m1, "input1_shift": s1,
+        "input2_offset": -zp2, "input2_multiplier": m2, "input2_shift": s2,
+        "output_multiplier": mo, "output_shift": so,
+        "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "act_min": lo, "act_max": hi})
+    return f"mcuforge_add_sub_s8({params}, {args});"
+
+
 def reference(op: Op, graph: Graph, inputs):
     a, b = inputs[0], inputs[1]
     out_t = graph.tensors[op.outputs[0]]
@@ -98,6 +152,9 @@ for _name, _options, _doc in (
         tflite_options=_options,
         dtypes=("int8", "float32"),
         check=check,
-        c_kernel=_name.lower(),
+        c_kernel="add_sub",
+        emit_c=emit_c,
+        # Element-wise: each output element is written after reading the input elements it comes from.
+        inplace_inputs=(0, 1),
         doc=_doc,
     ))

@@ -53,6 +53,22 @@ def reference(op: Op, graph: Graph, inputs):
     return [np.clip(scaled + out_t.quant.scalar_zero_point, lo, hi).astype(out_t.dtype)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x = graph.tensors[op.inputs[0]]
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("leaky_relu_f32")
+        params = ctx.params("mcuforge_leaky_relu_f32_params", {"size": x.size, "alpha": op.attrs.get("alpha", 0.0)})
+        return f"mcuforge_leaky_relu_f32({params}, {args});"
+    ctx.use_kernel("leaky_relu_s8")
+    (identity_mult, identity_shift), (alpha_mult, alpha_shift) = map(quantize_multiplier, real_multipliers(op, graph))
+    params = ctx.params("mcuforge_leaky_relu_params", {
+        "size": x.size, "input_offset": -x.quant.scalar_zero_point, "identity_multiplier": identity_mult,
+        "identity_shift": identity_shift, "alpha_multiplier": alpha_mult, "alpha_shift": alpha_shift,
+        "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point})
+    return f"mcuforge_leaky_relu_s8({params}, {args});"
+
+
 register(OpDef(
     litert_rounding="double",
     name="LEAKY_RELU",
@@ -64,5 +80,7 @@ register(OpDef(
     dtypes=("int8", "float32"),
     check=check,
     c_kernel="leaky_relu",
+    emit_c=emit_c,
+    inplace_inputs=(0,),
     doc="x if x > 0 else alpha * x.",
 ))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.add_sub import FUSED_ACTIVATIONS, MAX_BROADCAST_RANK
+from mcuforge.ops.add_sub import FUSED_ACTIVATIONS, MAX_BROADCAST_RANK, broadcast_fields
 from mcuforge.ops.common import (activation_range_float, broadcast_shape, output_activation_range, require,
                                  require_quantized, saturate)
 from mcuforge.ops.registry import OpDef, register
@@ -59,6 +59,26 @@ def reference(op: Op, graph: Graph, inputs):
     return [saturate(y, lo, hi, out_t.dtype).reshape(out_t.shape)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    ctx.use_kernel("broadcast")
+    shape = broadcast_fields(op, graph)
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, {ctx.ptr(op.outputs[0])}"
+    if graph.tensors[op.inputs[0]].dtype == "float32":
+        ctx.use_kernel("mul_f32")
+        lo, hi = activation_range_float(op.attrs.get("fused_activation_function", "NONE"))
+        params = ctx.params("mcuforge_mul_f32_params", {"shape": shape, "act_min": lo, "act_max": hi})
+        return f"mcuforge_mul_f32({params}, {args});"
+    ctx.use_kernel("mul_s8")
+    zp1, zp2 = (graph.tensors[n].quant.scalar_zero_point for n in op.inputs[:2])
+    multiplier, shift = quantize_multiplier(real_multiplier(op, graph))  # runs under the model's compat
+    lo, hi = output_activation_range(op, graph)
+    params = ctx.params("mcuforge_mul_params", {
+        "shape": shape, "input1_offset": -zp1, "input2_offset": -zp2,
+        "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "multiplier": multiplier,
+        "shift": shift, "act_min": lo, "act_max": hi})
+    return f"mcuforge_mul_s8({params}, {args});"
+
+
 def macs(op: Op, graph: Graph) -> int:
     return graph.tensors[op.outputs[0]].size
 
@@ -74,5 +94,8 @@ register(OpDef(
     check=check,
     macs=macs,
     c_kernel="mul",
+    emit_c=emit_c,
+    # Element-wise: each output element is written after reading the input elements it comes from.
+    inplace_inputs=(0, 1),
     doc="Element-wise product with broadcasting and a fused activation.",
 ))

@@ -75,6 +75,30 @@ def dequantize_reference(op: Op, graph: Graph, inputs):
     return [(np.float64(q.scalar_scale) * centered).astype(np.float32)]
 
 
+def emit_quantize(op: Op, graph: Graph, ctx) -> str:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("quantize_f32")
+        params = ctx.params("mcuforge_quantize_f32_params", {"size": x.size, "scale": y.quant.scalar_scale,
+                                                              "zero_point": y.quant.scalar_zero_point})
+        return f"mcuforge_quantize_f32({params}, {args});"
+    ctx.use_kernel("quantize_s8")
+    multiplier, shift = requantize_multiplier(op, graph)
+    params = ctx.params("mcuforge_requantize_params", {
+        "size": x.size, "input_offset": -x.quant.scalar_zero_point, "multiplier": multiplier, "shift": shift,
+        "output_offset": y.quant.scalar_zero_point})
+    return f"mcuforge_requantize_s8({params}, {args});"
+
+
+def emit_dequantize(op: Op, graph: Graph, ctx) -> str:
+    q = graph.tensors[op.inputs[0]].quant
+    ctx.use_kernel("dequantize_f32")
+    params = ctx.params("mcuforge_dequantize_f32_params", {"size": graph.tensors[op.inputs[0]].size,
+                                                            "scale": q.scalar_scale, "zero_point": q.scalar_zero_point})
+    return f"mcuforge_dequantize_f32({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"
+
+
 register(OpDef(
     litert_rounding="double",
     name="QUANTIZE",
@@ -84,6 +108,9 @@ register(OpDef(
     dtypes=("float32", "int8"),
     check=check_quantize,
     c_kernel="quantize",
+    emit_c=emit_quantize,
+    # The planner shares buffers of equal dtype only: int8 -> int8 requantization, element-wise.
+    inplace_inputs=(0,),
     doc="float32 -> int8 (round half away from zero), or int8 -> int8 with new scale and zero point.",
 ))
 register(OpDef(
@@ -95,5 +122,6 @@ register(OpDef(
     dtypes=("int8",),
     check=check_dequantize,
     c_kernel="dequantize",
+    emit_c=emit_dequantize,
     doc="int8 -> float32: scale * (x - zero_point).",
 ))

@@ -71,6 +71,32 @@ def reference(op: Op, graph: Graph, inputs):
     return [np.clip(y, lo, hi).astype(out_t.dtype)]
 
 
+# quantize_multiplier(1.0): 2^30 * 2^(1 - 31). Multiplying by it is exact under either rounding convention.
+IDENTITY_MULTIPLIER = (1 << 30, 1)
+
+
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x = graph.tensors[op.inputs[0]]
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("activation_f32")
+        lo, hi = RANGES[op.type]
+        params = ctx.params("mcuforge_activation_f32_params", {"size": x.size, "act_min": lo, "act_max": hi})
+        return f"mcuforge_activation_f32({params}, {args});"
+    ctx.use_kernel("activation_s8")
+    if op.type == "RELU6" and runtime_compat() == "tflm":  # a clamp of the input's integers, as the reference
+        fields = {"requantize": 0, "input_offset": 0, "multiplier": 0, "shift": 0, "output_offset": 0}
+        lo, hi = quantized_bounds(op, graph, op.inputs[0])
+    else:
+        multiplier, shift = quantize_multiplier(real_multiplier(op, graph))
+        fields = {"requantize": int((multiplier, shift) != IDENTITY_MULTIPLIER),
+                  "input_offset": -x.quant.scalar_zero_point, "multiplier": multiplier, "shift": shift,
+                  "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point}
+        lo, hi = quantized_bounds(op, graph, op.outputs[0])
+    params = ctx.params("mcuforge_activation_params", {"size": x.size, **fields, "act_min": lo, "act_max": hi})
+    return f"mcuforge_activation_s8({params}, {args});"
+
+
 for _name, _doc in (
     ("RELU", "max(x, 0)."),
     ("RELU6", "min(max(x, 0), 6)."),
@@ -79,4 +105,4 @@ for _name, _doc in (
 ):
     register(OpDef(litert_rounding="double",
                    name=_name, infer_shapes=same_shape, reference=reference, dtypes=("int8", "float32"),
-                   check=check, c_kernel="activation", doc=_doc))
+                   check=check, c_kernel="activation", emit_c=emit_c, inplace_inputs=(0,), doc=_doc))

@@ -6,8 +6,9 @@ import pytest
 from mcuforge.frontends.tflite_export import export_tflite
 from tests.builders import GraphBuilder
 from tests.golden import check_graph_golden
+from tests.ops.test_relu import (check_in_place, every_int8_value, every_int8_value_each, parallel_graph,
+                                 unary_in_place_chain)
 from tests.oracles import TFLM, LiteRT
-from tests.ops.test_relu import every_int8_value
 
 
 def leaky_relu_graph(in_quant, out_quant, alpha, shape=(256,)):
@@ -21,13 +22,23 @@ def test_int8_alpha(alpha):
     check_graph_golden(leaky_relu_graph((0.05, 20), (0.04, -30), alpha, shape=(2, 5, 5, 8)))
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_int8_every_value_random_quantization(seed):
+def random_case(seed):
     rng = np.random.default_rng(seed)
     s_in, s_out = 10 ** rng.uniform(-2.5, -0.5, size=2)
     z_in, z_out = (int(v) for v in rng.integers(-128, 128, size=2))
-    alpha = rng.uniform(-1, 2)
-    check_graph_golden(leaky_relu_graph((s_in, z_in), (s_out, z_out), alpha), n=1, input_fn=every_int8_value)
+    return (s_in, z_in), (s_out, z_out), {"alpha": rng.uniform(-1, 2)}
+
+
+def test_int8_every_value_random_quantization():
+    # Output k of the graph is seed k's quantization and alpha. Three records, as the ASan/UBSan run takes three.
+    graph = parallel_graph("LEAKY_RELU", [random_case(seed) for seed in range(12)])
+    check_graph_golden(graph, n=3, input_fn=every_int8_value_each, sanitize=True)
+
+
+def test_int8_in_place_after_fully_connected():
+    graph = unary_in_place_chain("LEAKY_RELU", alpha=0.3)
+    check_in_place(graph)
+    check_graph_golden(graph)
 
 
 def test_int8_oracles_disagree_on_multiplier_precision():
@@ -44,4 +55,4 @@ def test_int8_oracles_disagree_on_multiplier_precision():
 def test_float32(alpha):
     b = GraphBuilder()
     x = b.input("x", (2, 4, 4, 8), dtype="float32")
-    check_graph_golden(b.build(b.op("LEAKY_RELU", [x], "y", out_dtype="float32", alpha=alpha)))
+    check_graph_golden(b.build(b.op("LEAKY_RELU", [x], "y", out_dtype="float32", alpha=alpha)), sanitize=alpha < 0)

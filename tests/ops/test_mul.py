@@ -3,11 +3,14 @@
 import numpy as np
 import pytest
 
+from mcuforge.codegen.planner import plan_arena
 from mcuforge.frontends.tflite_export import export_tflite
 from tests.builders import GraphBuilder
+from tests.codegen.plan_check import check_plan
 from tests.golden import check_graph_golden
+from tests.ops.test_add_sub import (ACTIVATIONS, BROADCASTS, all_int8_pairs, binary_graph, every_pair_graph,
+                                    every_pair_inputs, in_place_chain)
 from tests.oracles import TFLM, LiteRT
-from tests.ops.test_add_sub import ACTIVATIONS, BROADCASTS, all_int8_pairs, binary_graph
 
 
 @pytest.mark.parametrize("shapes", BROADCASTS.values(), ids=BROADCASTS.keys())
@@ -23,15 +26,28 @@ def test_int8_fused_activation(activation):
     check_graph_golden(graph)
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_int8_every_input_pair_random_quantization(seed):
+def random_quantization(seed):
     rng = np.random.default_rng(seed)
     s1, s2 = 10 ** rng.uniform(-3, 0, size=2)
     so = s1 * s2 * 10 ** rng.uniform(1, 4)  # real multipliers from 1e-4 to 0.1: outputs from saturated to small
     z1, z2, zo = (int(v) for v in rng.integers(-128, 128, size=3))
-    graph = binary_graph("MUL", (256, 1), (1, 256), (s1, z1), (s2, z2), (so, zo),
-                         fused_activation_function=ACTIVATIONS[seed % len(ACTIVATIONS)])
-    check_graph_golden(graph, n=1, input_fn=all_int8_pairs)
+    return (s1, z1), (s2, z2), (so, zo)
+
+
+def test_int8_every_input_pair_random_quantization():
+    # Output k of the graph is seed k's quantization. Three records, as the ASan/UBSan run takes three.
+    graph = every_pair_graph("MUL", [random_quantization(seed) for seed in range(12)])
+    check_graph_golden(graph, n=3, input_fn=every_pair_inputs, sanitize=True)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float32"])
+def test_in_place_after_fully_connected(dtype):
+    graph = in_place_chain("MUL", dtype)
+    plan = plan_arena(graph)
+    check_plan(graph, plan)
+    assert plan.location("h0") == plan.location("s") == plan.location("t") == plan.location("u")
+    assert plan.location("h0")[0] == "arena"
+    check_graph_golden(graph, sanitize=True)
 
 
 def test_int8_oracles_disagree_on_multiplier_precision():
