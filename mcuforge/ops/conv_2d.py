@@ -15,9 +15,10 @@ import numpy as np
 
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import require
+from mcuforge.ops.common import output_activation_range, require
 from mcuforge.ops.conv_common import (CONV_ATTRS, ConvGeometry, centered_input, check_conv_tensors,
-                                      check_window_attrs, conv_geometry, finish_conv, is_hybrid)
+                                      check_window_attrs, conv_geometry, finish_conv, float_activation_range,
+                                      folded_bias, geometry_fields, is_hybrid, output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 
 
@@ -95,6 +96,49 @@ def reference(op: Op, graph: Graph, inputs):
     return [finish_conv(op, graph, acc, bias)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    geom = geometry_fields(op, graph)
+    x_ptr, w_ptr, y_ptr = ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0])
+    pointwise = (geom["kernel_h"] == geom["kernel_w"] == geom["stride_h"] == geom["stride_w"] == 1
+                 and _groups(op, graph) == 1)  # a 1x1 filter is never padded
+    # The int8 pointwise kernel reads only the folded bias: the bias array itself is then never emitted.
+    bias = "" if pointwise and x.dtype == "int8" else ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
+    if is_hybrid(op, graph):
+        ctx.use_kernel("conv_window")
+        ctx.use_kernel("conv_2d_hybrid")
+        lo, hi = float_activation_range(op, graph)
+        params = ctx.params("mcuforge_conv_hybrid_params", {"geom": geom, "filter_scale": w.quant.scale[0],
+                                                            "act_min": lo, "act_max": hi})
+        return f"mcuforge_conv_hybrid({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, (int8_t *){ctx.scratch()});"
+    ctx.use_kernel("conv_window")
+    if x.dtype == "float32":
+        ctx.use_kernel("conv_2d_f32")
+        lo, hi = float_activation_range(op, graph)
+        params = ctx.params("mcuforge_conv_f32_params", {"geom": geom, "groups": _groups(op, graph),
+                                                         "act_min": lo, "act_max": hi})
+        return f"mcuforge_conv_f32({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr});"
+    ctx.use_kernel("conv_2d_s8")
+    lo, hi = output_activation_range(op, graph)
+    sums = w.data.reshape(w.shape[0], -1).sum(axis=1, dtype=np.int64)
+    params = ctx.params("mcuforge_conv_params", {
+        "geom": geom, "groups": _groups(op, graph), "input_offset": -x.quant.scalar_zero_point,
+        "output_offset": y.quant.scalar_zero_point, "act_min": lo, "act_max": hi,
+        "bias_folded": ctx.const_array("bias_folded", folded_bias(op, graph, sums)),
+        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[0]))})
+    if pointwise:
+        return f"mcuforge_conv_1x1_s8({params}, {x_ptr}, {w_ptr}, {y_ptr});"
+    return f"mcuforge_conv_s8({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr});"
+
+
+def scratch_bytes(op: Op, graph: Graph) -> int:
+    """A hybrid conv quantizes one batch item of its input into int8 scratch."""
+    if not is_hybrid(op, graph):
+        return 0
+    shape = graph.tensors[op.inputs[0]].shape
+    return shape[1] * shape[2] * shape[3]
+
+
 def macs(op: Op, graph: Graph) -> int:
     w = graph.tensors[op.inputs[1]]
     return graph.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2] * w.shape[3]
@@ -110,5 +154,8 @@ register(OpDef(
     check=check,
     macs=macs,
     c_kernel="conv_2d",
+    emit_c=emit_c,
+    scratch_bytes=scratch_bytes,
+    row_window=row_window,
     doc="2-D convolution, NHWC input, OHWI filter; SAME/VALID padding, strides, dilation, groups.",
 ))

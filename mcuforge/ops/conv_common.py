@@ -12,8 +12,8 @@ import numpy as np
 
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import (apply_float_activation, conv_output_size, conv_padding, output_activation_range,
-                                 require, require_quantized, saturate)
+from mcuforge.ops.common import (activation_range_float, apply_float_activation, conv_output_size, conv_padding,
+                                 output_activation_range, require, require_quantized, saturate)
 from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers
 
 # Attributes both conv ops read from Conv2DOptions / DepthwiseConv2DOptions.
@@ -168,3 +168,52 @@ def finish_conv(op: Op, graph: Graph, acc: np.ndarray, bias: np.ndarray | None) 
     y = multiply_by_quantized_multiplier(acc, mult, shift) + out.quant.scalar_zero_point
     lo, hi = output_activation_range(op, graph)
     return saturate(y, lo, hi, out.dtype).reshape(out.shape)
+
+
+# --- C emission helpers (see kernels/conv_window.h) ---
+
+def _inner_range(out: int, pad: int, stride: int, kernel: int, dilation: int, size: int) -> tuple[int, int]:
+    """Outputs [lo, hi) whose every tap lands inside [0, size) along one axis."""
+    lo = min(-(-pad // stride), out)
+    hi = (size - 1 - (kernel - 1) * dilation + pad) // stride + 1
+    return lo, max(lo, min(hi, out))
+
+
+def geometry_fields(op: Op, graph: Graph) -> dict:
+    """The mcuforge_conv_geometry initializer of a conv op, in the struct's field order."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    g = conv_geometry(op, graph)
+    inner_y = _inner_range(g.out_h, g.pad_top, g.stride_h, g.kernel_h, g.dilation_h, x.shape[1])
+    inner_x = _inner_range(g.out_w, g.pad_left, g.stride_w, g.kernel_w, g.dilation_w, x.shape[2])
+    return {"batches": x.shape[0], "in_h": x.shape[1], "in_w": x.shape[2], "in_c": x.shape[3],
+            "out_h": y.shape[1], "out_w": y.shape[2], "out_c": y.shape[3], "kernel_h": g.kernel_h,
+            "kernel_w": g.kernel_w, "stride_h": g.stride_h, "stride_w": g.stride_w, "dilation_h": g.dilation_h,
+            "dilation_w": g.dilation_w, "pad_top": g.pad_top, "pad_left": g.pad_left, "inner_y0": inner_y[0],
+            "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1]}
+
+
+def folded_bias(op: Op, graph: Graph, filter_sums: np.ndarray) -> np.ndarray:
+    """bias[c] + input_offset * filter_sums[c] as int32: where no tap is padded, the kernel then sums x * w
+    alone instead of (x + input_offset) * w."""
+    bias_name = op.inputs[2] if len(op.inputs) > 2 else ""
+    bias = graph.tensors[bias_name].data.astype(np.int64) if bias_name else np.zeros(len(filter_sums), np.int64)
+    folded = bias - graph.tensors[op.inputs[0]].quant.scalar_zero_point * filter_sums.astype(np.int64)
+    if np.any(np.abs(folded) >= 1 << 31):
+        raise UnsupportedOpError(f"{graph.where()}: {op.type} ({op.outputs[0]}): bias plus input offset times "
+                                 "the filter sum overflows int32")
+    return folded.astype(np.int32)
+
+
+def row_window(op: Op, graph: Graph) -> tuple[int, int]:
+    """(stride_h, pad_top): the conv kernels read no input row before r * stride_h - pad_top for output row r."""
+    g = conv_geometry(op, graph)
+    return g.stride_h, g.pad_top
+
+
+def float_activation_range(op: Op, graph: Graph) -> tuple[float, float]:
+    """Clamp bounds of a float conv's fused activation (the C kernels clamp; they compute no TANH)."""
+    activation = op.attrs.get("fused_activation_function", "NONE")
+    if activation not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+        raise UnsupportedOpError(f"{graph.where()}: {op.type} ({op.outputs[0]}): fused activation {activation} "
+                                 "has no C kernel")
+    return activation_range_float(activation)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import require
+from mcuforge.ops.common import output_activation_range, require
 from mcuforge.ops.conv_common import (CONV_ATTRS, centered_input, check_conv_tensors, check_window_attrs,
-                                      conv_geometry, finish_conv)
+                                      conv_geometry, finish_conv, float_activation_range, folded_bias,
+                                      geometry_fields, output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 
 
@@ -53,6 +54,27 @@ def reference(op: Op, graph: Graph, inputs):
     return [finish_conv(op, graph, acc, bias)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    fields = {"geom": geometry_fields(op, graph), "depth_multiplier": w.shape[3] // x.shape[3]}
+    args = (f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+            f"{ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else '')}, {ctx.ptr(op.outputs[0])}")
+    ctx.use_kernel("conv_window")
+    if x.dtype == "float32":
+        ctx.use_kernel("depthwise_conv_2d_f32")
+        lo, hi = float_activation_range(op, graph)
+        params = ctx.params("mcuforge_depthwise_conv_f32_params", {**fields, "act_min": lo, "act_max": hi})
+        return f"mcuforge_depthwise_conv_f32({params}, {args});"
+    ctx.use_kernel("depthwise_conv_2d_s8")
+    lo, hi = output_activation_range(op, graph)
+    sums = w.data.reshape(-1, w.shape[3]).sum(axis=0, dtype=np.int64)
+    params = ctx.params("mcuforge_depthwise_conv_params", {
+        **fields, "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
+        "act_min": lo, "act_max": hi, "bias_folded": ctx.const_array("bias_folded", folded_bias(op, graph, sums)),
+        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3]))})
+    return f"mcuforge_depthwise_conv_s8({params}, {args});"
+
+
 def macs(op: Op, graph: Graph) -> int:
     w = graph.tensors[op.inputs[1]]
     return graph.tensors[op.outputs[0]].size * w.shape[1] * w.shape[2]
@@ -68,5 +90,7 @@ register(OpDef(
     check=check,
     macs=macs,
     c_kernel="depthwise_conv_2d",
+    emit_c=emit_c,
+    row_window=row_window,
     doc="Depthwise 2-D convolution, filter [1, KH, KW, C*M]; SAME/VALID padding, strides, dilation.",
 ))

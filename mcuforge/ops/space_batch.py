@@ -93,9 +93,40 @@ def _batch_to_space(op: Op, graph: Graph, inputs):
     return [full[(slice(None), *window)]]
 
 
+def _kernel_params(op: Op, graph: Graph, ctx, spatial: str, blocked: str) -> str:
+    """The mcuforge_space_batch_params of either op: `spatial` and `blocked` name its NHWC (or NHC) tensors."""
+    s, t = graph.tensors[spatial], graph.tensors[blocked]
+    block = [int(v) for v in graph.tensors[op.inputs[1]].data.reshape(-1)] + [1]  # NHC: a W axis of 1
+    edges = graph.tensors[op.inputs[2]].data.reshape(-1, 2).astype(np.int64).tolist() + [[0, 0]]
+    wide = len(s.shape) == 4
+    ctx.use_kernel("space_batch")
+    return ctx.params("mcuforge_space_batch_params", {
+        "batches": s.shape[0], "space_h": s.shape[1], "space_w": s.shape[2] if wide else 1,
+        "blocked_h": t.shape[1], "blocked_w": t.shape[2] if wide else 1, "block_h": block[0], "block_w": block[1],
+        "edge_top": edges[0][0], "edge_left": edges[1][0], "pixel_bytes": s.shape[-1] * s.nbytes // s.size,
+        "element_size": s.nbytes // s.size})
+
+
+def _emit_space_to_batch(op: Op, graph: Graph, ctx) -> str:
+    params = _kernel_params(op, graph, ctx, op.inputs[0], op.outputs[0])
+    y = graph.tensors[op.outputs[0]]
+    pad = np.zeros(1, y.dtype)
+    if y.dtype != "float32" and y.quant is not None:
+        pad[0] = y.quant.scalar_zero_point
+    pad_bytes = ctx.const_array("pad_value", np.frombuffer(pad.tobytes(), np.uint8), "uint8_t")
+    return f"mcuforge_space_to_batch({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}, {pad_bytes});"
+
+
+def _emit_batch_to_space(op: Op, graph: Graph, ctx) -> str:
+    params = _kernel_params(op, graph, ctx, op.outputs[0], op.inputs[0])
+    return f"mcuforge_batch_to_space({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"
+
+
 register(OpDef(name="SPACE_TO_BATCH_ND", infer_shapes=_space_to_batch_shape, reference=_space_to_batch,
                tflite_options="SpaceToBatchNDOptions", check=_check_same_quant, c_kernel="space_batch",
+               emit_c=_emit_space_to_batch,
                doc="Zero-pad, then move spatial blocks into the batch (dilated-conv prologue)."))
 register(OpDef(name="BATCH_TO_SPACE_ND", infer_shapes=_batch_to_space_shape, reference=_batch_to_space,
                tflite_options="BatchToSpaceNDOptions", check=_check_same_quant, c_kernel="space_batch",
+               emit_c=_emit_batch_to_space,
                doc="Move batch blocks back into space, then crop (dilated-conv epilogue)."))

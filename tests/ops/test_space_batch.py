@@ -49,7 +49,7 @@ def test_space_to_batch(case, dtype):
 def test_space_to_batch_pads_with_zero_point():
     """LiteRT pads an int8 tensor with its zero point (a real 0.0)."""
     graph = check_graph_golden(_graph("SPACE_TO_BATCH_ND", (1, 5, 5, 2), [2, 2], [[1, 0], [2, 1]], zero_point=-7),
-                               oracles=("litert",))
+                               oracles=("litert",), sanitize=True)
     out = run_reference(graph, [np.full((1, 5, 5, 2), 100, np.int8)])[0]
     assert set(np.unique(out)) == {-7, 100}
 
@@ -62,7 +62,8 @@ def test_space_to_batch_zero_point_without_padding():
 @pytest.mark.parametrize("case", sorted(BATCH_TO_SPACE))
 def test_batch_to_space(case, dtype):
     x_shape, block, crops, expected = BATCH_TO_SPACE[case]
-    graph = check_graph_golden(_graph("BATCH_TO_SPACE_ND", x_shape, block, crops, dtype, zero_point=-9))
+    graph = check_graph_golden(_graph("BATCH_TO_SPACE_ND", x_shape, block, crops, dtype, zero_point=-9),
+                               sanitize=case == "4d_cropped_uneven_blocks" and dtype == "int8")
     assert graph.tensors["y"].shape == expected
 
 

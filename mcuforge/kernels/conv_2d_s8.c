@@ -1,0 +1,243 @@
+#include "conv_2d_s8.h"
+
+/* Plan: the filter's [KH, KW, in_c] block and an input window are both channel-contiguous, so an output value is
+ * a few long dot products ("segments": one per filter row when dilation_w is 1, one per tap otherwise). Outputs
+ * whose window lies inside the input start from the folded bias and skip the input offset; two such pixels are
+ * computed together for two output channels at a time, each load feeding two multiplies. Border pixels and
+ * grouped filters take the border path: only the taps inside the input, each value plus the input offset. */
+
+/* The segments of a full (unpadded) window, groups == 1: `rows` x `cols` runs of `len` values. */
+typedef struct {
+    int32_t rows;
+    int32_t cols;
+    int32_t len;
+    size_t x_row; /* input step between segment rows, in values */
+    size_t x_col;
+    size_t w_row; /* filter step */
+    size_t w_col;
+} conv_segments;
+
+MCUFORGE_INLINE int8_t conv_store(const mcuforge_conv_params *p, int32_t oc, int32_t acc) {
+    const int32_t c = p->requant.per_channel ? oc : 0;
+    acc = mcuforge_requantize(acc, p->requant.multiplier[c], p->requant.shift[c]) + p->output_offset;
+    return (int8_t)mcuforge_clamp(acc, p->act_min, p->act_max);
+}
+
+/* The dot products below are unrolled four times, which amortizes the loop's compare and branch. */
+
+/* One pixel, input offset added, times two filters: acc[0..1]. */
+MCUFORGE_INLINE void dot_1x2_offset(const int8_t *x, const int8_t *wa, const int8_t *wb, int32_t n, int32_t offset,
+                                    int32_t *acc) {
+    int32_t a = acc[0];
+    int32_t b = acc[1];
+    int32_t i = 0;
+#define MCUFORGE_STEP(k) do { const int32_t v = (int32_t)x[k] + offset; a += v * wa[k]; b += v * wb[k]; } while (0)
+    for (; i + 4 <= n; i += 4) {
+        MCUFORGE_STEP(i);
+        MCUFORGE_STEP(i + 1);
+        MCUFORGE_STEP(i + 2);
+        MCUFORGE_STEP(i + 3);
+    }
+    for (; i < n; ++i) {
+        MCUFORGE_STEP(i);
+    }
+#undef MCUFORGE_STEP
+    acc[0] = a;
+    acc[1] = b;
+}
+
+/* Two pixels (xa, xb) times two filters (wa, wb), accumulated into acc[0..3] = aa, ab, ba, bb. */
+MCUFORGE_INLINE void dot_2x2(const int8_t *xa, const int8_t *xb, const int8_t *wa, const int8_t *wb, int32_t n,
+                             int32_t *acc) {
+    int32_t aa = acc[0];
+    int32_t ab = acc[1];
+    int32_t ba = acc[2];
+    int32_t bb = acc[3];
+    int32_t i = 0;
+#define MCUFORGE_STEP(k) do { \
+        const int32_t x0 = xa[k]; \
+        const int32_t x1 = xb[k]; \
+        const int32_t w0 = wa[k]; \
+        const int32_t w1 = wb[k]; \
+        aa += x0 * w0; \
+        ab += x0 * w1; \
+        ba += x1 * w0; \
+        bb += x1 * w1; \
+    } while (0)
+    for (; i + 4 <= n; i += 4) {
+        MCUFORGE_STEP(i);
+        MCUFORGE_STEP(i + 1);
+        MCUFORGE_STEP(i + 2);
+        MCUFORGE_STEP(i + 3);
+    }
+    for (; i < n; ++i) {
+        MCUFORGE_STEP(i);
+    }
+#undef MCUFORGE_STEP
+    acc[0] = aa;
+    acc[1] = ab;
+    acc[2] = ba;
+    acc[3] = bb;
+}
+
+/* One pixel times two filters: acc[0..1]. */
+MCUFORGE_INLINE void dot_1x2(const int8_t *x, const int8_t *wa, const int8_t *wb, int32_t n, int32_t *acc) {
+    dot_1x2_offset(x, wa, wb, n, 0, acc);
+}
+
+/* `pixels` (1 or 2, the second `x_step` values after the first) whose windows lie inside the input; window
+ * top-left at `x`, outputs at `out` (the second pixel's at out + out_c). */
+MCUFORGE_INLINE void conv_inner(const mcuforge_conv_params *p, const conv_segments *s, const int8_t *x,
+                                size_t x_step, int32_t pixels, const int8_t *filter, int8_t *out) {
+    const int32_t out_c = p->geom.out_c;
+    const size_t filter_size = (size_t)p->geom.kernel_h * (size_t)p->geom.kernel_w * (size_t)p->geom.in_c;
+    int32_t oc;
+    int32_t r;
+    int32_t c;
+    for (oc = 0; oc < out_c; oc += 2) {
+        const int32_t pair = oc + 1 < out_c;
+        const int8_t *wa = filter + (size_t)oc * filter_size;
+        const int8_t *wb = pair ? wa + filter_size : wa; /* a lone last filter is computed twice */
+        int32_t acc[4] = {0, 0, 0, 0};
+        for (r = 0; r < s->rows; ++r) {
+            for (c = 0; c < s->cols; ++c) {
+                const size_t xo = (size_t)r * s->x_row + (size_t)c * s->x_col;
+                const size_t wo = (size_t)r * s->w_row + (size_t)c * s->w_col;
+                if (pixels == 2) {
+                    dot_2x2(x + xo, x + xo + x_step, wa + wo, wb + wo, s->len, acc);
+                } else {
+                    dot_1x2(x + xo, wa + wo, wb + wo, s->len, acc);
+                }
+            }
+        }
+        out[oc] = conv_store(p, oc, acc[0] + p->bias_folded[oc]);
+        if (pair) {
+            out[oc + 1] = conv_store(p, oc + 1, acc[1] + p->bias_folded[oc + 1]);
+        }
+        if (pixels == 2) {
+            out[out_c + oc] = conv_store(p, oc, acc[2] + p->bias_folded[oc]);
+            if (pair) {
+                out[out_c + oc + 1] = conv_store(p, oc + 1, acc[3] + p->bias_folded[oc + 1]);
+            }
+        }
+    }
+}
+
+/* Any pixel, any groups: only the taps inside the input, each input value plus the input offset. */
+static void conv_border(const mcuforge_conv_params *p, const int8_t *image, const int8_t *filter,
+                        const int32_t *bias, int32_t y0, int32_t x0, int8_t *out) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t depth = g->in_c / p->groups;
+    const int32_t per_group = g->out_c / p->groups;
+    const size_t filter_size = (size_t)g->kernel_h * (size_t)g->kernel_w * (size_t)depth;
+    int32_t ky0;
+    int32_t ky1;
+    int32_t kx0;
+    int32_t kx1;
+    int32_t run;
+    int32_t pair = 0;
+    int32_t oc;
+    int32_t ky;
+    int32_t kx;
+    mcuforge_conv_taps(y0, g->kernel_h, g->dilation_h, g->in_h, &ky0, &ky1);
+    mcuforge_conv_taps(x0, g->kernel_w, g->dilation_w, g->in_w, &kx0, &kx1);
+    /* Adjacent taps are adjacent pixels only without dilation; with groups a pixel holds other groups too. */
+    run = (g->dilation_w == 1 && p->groups == 1) ? kx1 - kx0 : 1;
+    for (oc = 0; oc < g->out_c; oc += pair ? 2 : 1) {
+        /* Two filters at a time when both read the same group; a lone one is computed twice. */
+        const int8_t *wa = filter + (size_t)oc * filter_size;
+        const int8_t *wb;
+        const size_t group_start = (size_t)(oc / per_group) * (size_t)depth;
+        int32_t acc[2];
+        pair = oc + 1 < g->out_c && (oc + 1) / per_group == oc / per_group;
+        wb = pair ? wa + filter_size : wa;
+        acc[0] = bias ? bias[oc] : 0;
+        acc[1] = bias && pair ? bias[oc + 1] : 0;
+        for (ky = ky0; ky < ky1; ++ky) {
+            const int8_t *row = image + (size_t)(y0 + ky * g->dilation_h) * (size_t)g->in_w * (size_t)g->in_c;
+            for (kx = kx0; kx < kx1; kx += run) {
+                const int8_t *x = row + (size_t)(x0 + kx * g->dilation_w) * (size_t)g->in_c + group_start;
+                const size_t wo = ((size_t)ky * (size_t)g->kernel_w + (size_t)kx) * (size_t)depth;
+                dot_1x2_offset(x, wa + wo, wb + wo, run * depth, p->input_offset, acc);
+            }
+        }
+        out[oc] = conv_store(p, oc, acc[0]);
+        if (pair) {
+            out[oc + 1] = conv_store(p, oc + 1, acc[1]);
+        }
+    }
+}
+
+void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *bias, int8_t *output) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const size_t in_row = (size_t)g->in_w * (size_t)g->in_c;
+    const size_t x_step = (size_t)g->stride_w * (size_t)g->in_c;
+    conv_segments s;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    s.rows = g->kernel_h;
+    s.cols = g->dilation_w == 1 ? 1 : g->kernel_w;
+    s.len = g->dilation_w == 1 ? g->kernel_w * g->in_c : g->in_c;
+    s.x_row = (size_t)g->dilation_h * in_row;
+    s.x_col = (size_t)g->dilation_w * (size_t)g->in_c;
+    s.w_row = (size_t)g->kernel_w * (size_t)g->in_c;
+    s.w_col = (size_t)g->in_c;
+    for (b = 0; b < g->batches; ++b) {
+        const int8_t *image = input + (size_t)b * (size_t)g->in_h * in_row;
+        for (oy = 0; oy < g->out_h; ++oy) {
+            const int32_t y0 = oy * g->stride_h - g->pad_top;
+            const int32_t inner_row = oy >= g->inner_y0 && oy < g->inner_y1 && p->groups == 1;
+            ox = 0;
+            while (ox < g->out_w) {
+                const int32_t x0 = ox * g->stride_w - g->pad_left;
+                if (inner_row && ox >= g->inner_x0 && ox < g->inner_x1) {
+                    const int8_t *x = image + (size_t)y0 * in_row + (size_t)x0 * (size_t)g->in_c;
+                    const int32_t pixels = ox + 1 < g->inner_x1 ? 2 : 1;
+                    if (pixels == 2) { /* literal pixel counts let the compiler specialize conv_inner */
+                        conv_inner(p, &s, x, x_step, 2, filter, output);
+                    } else {
+                        conv_inner(p, &s, x, x_step, 1, filter, output);
+                    }
+                    ox += pixels;
+                    output += (size_t)pixels * (size_t)g->out_c;
+                } else {
+                    conv_border(p, image, filter, bias, y0, x0, output);
+                    ++ox;
+                    output += g->out_c;
+                }
+            }
+        }
+    }
+}
+
+void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                          int8_t *output) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t rows = g->batches * g->in_h;
+    const size_t in_c = (size_t)g->in_c;
+    conv_segments s;
+    int32_t r;
+    int32_t k;
+    s.rows = 1;
+    s.cols = 1;
+    s.len = g->in_c;
+    s.x_row = 0;
+    s.x_col = 0;
+    s.w_row = 0;
+    s.w_col = 0;
+    /* Pixel pairs stay within a row: output row r may already lie over input rows before r (row_window). */
+    for (r = 0; r < rows; ++r) {
+        for (k = 0; k + 1 < g->in_w; k += 2) {
+            conv_inner(p, &s, input, in_c, 2, filter, output);
+            input += 2 * in_c;
+            output += 2 * (size_t)g->out_c;
+        }
+        if (k < g->in_w) {
+            conv_inner(p, &s, input, in_c, 1, filter, output);
+            input += in_c;
+            output += g->out_c;
+        }
+    }
+}
