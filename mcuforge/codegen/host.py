@@ -29,7 +29,8 @@ def build_host(project_dir: str | Path, name: str, sanitize: bool = False) -> Pa
     sources = sorted(str(p) for p in project_dir.glob("*.c"))
     exe = project_dir / (f"{name}_example_asan" if sanitize else f"{name}_example")
     flags = STRICT_CFLAGS + (SANITIZE_CFLAGS if sanitize else [])
-    result = subprocess.run([host_compiler(), *flags, *sources, "-o", str(exe)], capture_output=True, text=True)
+    command = [host_compiler(), *flags, *sources, "-o", str(exe), "-lm"]  # -lm last: float kernels call expf
+    result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         first = (result.stderr.strip().splitlines() or ["(no output)"])[0]
         raise ToolchainError(f"{project_dir}: host build failed: {first}")

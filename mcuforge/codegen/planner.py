@@ -6,8 +6,10 @@ Activations live in one arena. Tensors that share memory form one buffer, each a
 - a row-streaming op (convolution, pooling) may write its output over input rows it has already consumed: the
   output starts D bytes before its input, D the smallest lead that keeps every output row clear of the input rows
   still to be read (see `overlap_lead`).
-Graph inputs and outputs live in the caller's buffers, not in the arena. Two placement orders are tried (largest
-first, earliest first) and the smaller arena is kept."""
+Graph inputs and outputs live in the caller's buffers, not in the arena. A buffer is placed as a rigid body whose
+members keep their own lifetimes, so bytes of a member that is already dead can hold other tensors. Several
+plans are made (three placement orders, with row-streaming overlap everywhere, only where it does not leave dead
+members sticking out, or nowhere) and the smallest arena is kept."""
 
 from __future__ import annotations
 
@@ -16,6 +18,16 @@ from dataclasses import dataclass, field
 from mcuforge.errors import DoesNotFitError
 from mcuforge.ir import Graph
 from mcuforge.ops.registry import get_op
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Bytes [rel, rel + size) of a buffer, live from op `first` to op `last` (inclusive)."""
+
+    rel: int
+    size: int
+    first: int
+    last: int
 
 
 @dataclass
@@ -29,6 +41,7 @@ class Buffer:
     location: str = "arena"  # "arena", "input:K" or "output:K"
     offset: int = 0
     kind: str = "tensor"  # "tensor" or "scratch"
+    segments: list[Segment] = field(default_factory=list)  # one per member (or the scratch itself)
 
     @property
     def tensors(self) -> list[str]:
@@ -50,9 +63,14 @@ class ArenaPlan:
         return buf.location, buf.offset + buf.tensor_offsets[tensor]
 
     def live_bytes(self, n_ops: int) -> list[int]:
-        """Arena bytes live during each op (the memory timeline)."""
-        arena = [b for b in self.buffers if b.location == "arena"]
-        return [sum(b.size for b in arena if b.first <= i <= b.last) for i in range(n_ops)]
+        """Arena bytes of tensors and scratch live during each op (the memory timeline)."""
+        arena = [seg for b in self.buffers if b.location == "arena" for seg in b.segments]
+        return [sum(seg.size for seg in arena if seg.first <= i <= seg.last) for i in range(n_ops)]
+
+    def arena_top(self, op_index: int) -> int:
+        """Highest arena byte in use during an op."""
+        return max((b.offset + seg.rel + seg.size for b in self.buffers if b.location == "arena"
+                    for seg in b.segments if seg.first <= op_index <= seg.last), default=0)
 
 
 def _align(n: int, alignment: int) -> int:
@@ -94,7 +112,10 @@ class _Groups:
         self.root[new] = self.root[onto]
 
 
-def _group_buffers(graph: Graph, alignment: int) -> _Groups:
+OVERLAP_POLICIES = ("all", "bounded", "none")
+
+
+def _group_buffers(graph: Graph, alignment: int, overlap: str) -> _Groups:
     groups = _Groups(graph)
     consumers = graph.consumers()
     externals = set(graph.inputs) | set(graph.outputs)
@@ -122,11 +143,23 @@ def _group_buffers(graph: Graph, alignment: int) -> _Groups:
                 groups.attach(out, src, 0)
                 break
         else:
-            if opdef.row_window is not None and reusable(op.inputs[0], i):
+            if overlap != "none" and opdef.row_window is not None and reusable(op.inputs[0], i):
                 lead = overlap_lead(graph, op, *opdef.row_window(op, graph))
                 if lead is not None and lead < graph.tensors[out].nbytes:
-                    groups.attach(out, op.inputs[0], -_align(lead, alignment))  # keeps members aligned
+                    lead = _align(lead, alignment)  # keeps members aligned
+                    if overlap == "all" or _extent_after(groups, graph, op.inputs[0], out, lead) <= \
+                            graph.tensors[op.inputs[0]].nbytes + graph.tensors[out].nbytes:
+                        groups.attach(out, op.inputs[0], -lead)
     return groups
+
+
+def _extent_after(groups: _Groups, graph: Graph, src: str, out: str, lead: int) -> int:
+    """Size of src's group once `out` is attached `lead` bytes before src."""
+    members = groups.group(src)
+    rel_out = members[src] - lead
+    low = min(0, rel_out)
+    high = max([rel + graph.tensors[t].nbytes for t, rel in members.items()] + [rel_out + graph.tensors[out].nbytes])
+    return high - low
 
 
 def _split_inputs_from_outputs(graph: Graph, members: dict[str, int]) -> list[dict[str, int]]:
@@ -137,46 +170,67 @@ def _split_inputs_from_outputs(graph: Graph, members: dict[str, int]) -> list[di
     return [members]
 
 
-def _buffers(graph: Graph, alignment: int) -> list[Buffer]:
-    groups = _group_buffers(graph, alignment)
+def _span(graph: Graph, tensor: str, producer: dict, consumers: dict) -> tuple[int, int]:
+    first = producer.get(tensor, -1)
+    last = max(consumers.get(tensor, []) + [first])
+    return first, (len(graph.ops) if tensor in graph.outputs else last)
+
+
+def _buffers(graph: Graph, alignment: int, overlap: str) -> list[Buffer]:
+    groups = _group_buffers(graph, alignment, overlap)
     producer = graph.producers()
     consumers = graph.consumers()
     n = len(graph.ops)
     buffers = []
     for group in groups.members.values():
         for members in _split_inputs_from_outputs(graph, group):
-            first = min(producer.get(t, -1) for t in members)
-            last = max([j for t in members for j in consumers.get(t, [])] + [first])
+            segments = [Segment(rel, graph.tensors[t].nbytes, *_span(graph, t, producer, consumers))
+                        for t, rel in members.items()]
+            first = min(seg.first for seg in segments)
+            last = max(seg.last for seg in segments)
             location = "arena"
             for t in members:
                 if t in graph.outputs:
                     location, last = f"output:{graph.outputs.index(t)}", n
                 elif t in graph.inputs and location == "arena":
                     location, first = f"input:{graph.inputs.index(t)}", -1
-            size = max(rel + graph.tensors[t].nbytes for t, rel in members.items())
-            buffers.append(Buffer(tensor_offsets=dict(members), size=size, first=first, last=last, location=location))
+            size = max(seg.rel + seg.size for seg in segments)
+            buffers.append(Buffer(tensor_offsets=dict(members), size=size, first=first, last=last, location=location,
+                                  segments=segments))
     for i, op in enumerate(graph.ops):
         opdef = get_op(op.type)
         scratch = opdef.scratch_bytes(op, graph) if opdef.scratch_bytes else 0
         if scratch:
-            buffers.append(Buffer(tensor_offsets={}, size=scratch, first=i, last=i, kind="scratch"))
+            buffers.append(Buffer(tensor_offsets={}, size=scratch, first=i, last=i, kind="scratch",
+                                  segments=[Segment(0, scratch, i, i)]))
     return buffers
+
+
+def _lowest_free_offset(buf: Buffer, placed: list[Buffer], alignment: int) -> int:
+    """The lowest aligned offset at which no segment of `buf` shares bytes with a segment live at the same time."""
+    forbidden = []  # open intervals of offsets (lo, hi): placing buf at lo < offset < hi collides
+    for p in placed:
+        if p.first > buf.last or buf.first > p.last:
+            continue
+        for s in buf.segments:
+            for q in p.segments:
+                if q.first <= s.last and s.first <= q.last:
+                    forbidden.append((p.offset + q.rel - s.rel - s.size, p.offset + q.rel + q.size - s.rel))
+    offset = 0
+    while True:  # every offset below the highest end of the intervals holding `offset` collides too
+        hits = [hi for lo, hi in forbidden if lo < offset < hi]
+        if not hits:
+            return offset
+        offset = _align(max(hits), alignment)
 
 
 def _place(order: list[Buffer], alignment: int) -> int:
     placed: list[Buffer] = []
     peak = 0
     for buf in order:
-        overlapping = sorted((p for p in placed if p.first <= buf.last and buf.first <= p.last),
-                             key=lambda p: p.offset)
-        offset = 0
-        for p in overlapping:
-            if offset + buf.size <= p.offset:
-                break
-            offset = max(offset, _align(p.offset + p.size, alignment))
-        buf.offset = offset
+        buf.offset = _lowest_free_offset(buf, placed, alignment)
         placed.append(buf)
-        peak = max(peak, offset + buf.size)
+        peak = max(peak, buf.offset + buf.size)
     return _align(peak, alignment)
 
 
@@ -192,12 +246,14 @@ def plan_arena(graph: Graph, alignment: int = 8, ram_limit: int | None = None) -
     if alignment not in (4, 8, 16, 32):
         raise ValueError(f"alignment must be 4, 8, 16 or 32 bytes, got {alignment}")
     best = None
-    for strategy, key in STRATEGIES.items():
-        buffers = _buffers(graph, alignment)
-        arena = [b for b in buffers if b.location == "arena"]
-        size = _place(sorted(arena, key=key), alignment)
-        if best is None or size < best.arena_size:
-            best = ArenaPlan(buffers=buffers, arena_size=size, alignment=alignment, strategy=strategy)
+    for overlap in OVERLAP_POLICIES:
+        for strategy, key in STRATEGIES.items():
+            buffers = _buffers(graph, alignment, overlap)
+            arena = [b for b in buffers if b.location == "arena"]
+            size = _place(sorted(arena, key=key), alignment)
+            if best is None or size < best.arena_size:
+                best = ArenaPlan(buffers=buffers, arena_size=size, alignment=alignment,
+                                 strategy=f"{strategy}, overlap {overlap}")
     for buf in best.buffers:
         for t in buf.tensors:
             best.tensor_buffer[t] = buf

@@ -90,6 +90,20 @@ def reference(op: Op, graph: Graph, inputs):
     return [hard_swish_int8(x, in_scale, in_zp, out_scale, out_zp)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x = graph.tensors[op.inputs[0]]
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("hard_swish_f32")
+        return f"mcuforge_hard_swish_f32({ctx.params('mcuforge_hard_swish_f32_params', {'size': x.size})}, {args});"
+    # An int8 -> int8 function of 256 inputs: the reference itself, run by emit_c under the compat being
+    # compiled for, fills a table indexed by the input's bits as uint8_t.
+    table = reference(op, graph, [np.arange(256, dtype=np.uint8).view(np.int8)])[0]
+    ctx.use_kernel("lut_s8")
+    params = ctx.params("mcuforge_lut_s8_params", {"size": x.size, "table": ctx.const_array("table", table, "int8_t")})
+    return f"mcuforge_lut_s8({params}, {args});"
+
+
 register(OpDef(
     name="HARD_SWISH",
     infer_shapes=same_shape,
@@ -99,5 +113,7 @@ register(OpDef(
     # The kernel is gemmlowp arithmetic in both runtimes; only QuantizeMultiplier could tell the conventions
     # apart, and only for input scales above 2e7.
     litert_rounding="double",
+    emit_c=emit_c,
+    inplace_inputs=(0,),  # element-wise
     doc="x * relu6(x + 3) / 6 (MobileNetV3); int16 fixed point for int8.",
 ))

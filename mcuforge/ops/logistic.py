@@ -1,14 +1,15 @@
 """LOGISTIC (sigmoid): y = 1 / (1 + exp(-x)), float32 or int8 with output scale 1/256, zero point -128.
 
 The int8 algorithm depends on the runtime (fixed_point.runtime_compat()):
-- "tflm" (TFLite Micro, what the C kernel mirrors): reference_integer_ops::Logistic. The
+- "tflm" (TFLite Micro): reference_integer_ops::Logistic. The
   input difference is rescaled to Q4.27 with a frexp multiplier (CalculateArithmeticOpDataLogistic),
   gemmlowp::logistic gives Q0.31, rounded to the 1/256 output grid; inputs beyond the radius saturate.
 - "litert" (LiteRT's BUILTIN_REF SigmoidPrepare/SigmoidEval): a 256-entry table built by
   LUTPopulate<int8_t> from the float expression 1.0f / (1.0f + expf(-x)), with the host C library's expf.
 They agree except on rare near-ties of the output rounding and at input scales of about 2 and above, where
 TFLite Micro saturates every input beyond its radius (~7.5 to 15 in real terms) to -128/127 while the table
-keeps e.g. round(256 * sigmoid(-6)) = 1; each runtime is matched bit for bit."""
+keeps e.g. round(256 * sigmoid(-6)) = 1; each runtime is matched bit for bit.
+The generated C tabulates whichever algorithm its compat selects (kernels/lut_s8), so both are exact."""
 
 from __future__ import annotations
 
@@ -101,6 +102,20 @@ def reference(op: Op, graph: Graph, inputs):
     return [INT8_KERNELS[runtime_compat()](x, scale, zero_point)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x = graph.tensors[op.inputs[0]]
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("logistic_f32")
+        return f"mcuforge_logistic_f32({ctx.params('mcuforge_logistic_f32_params', {'size': x.size})}, {args});"
+    # An int8 -> int8 function of 256 inputs: the reference itself, run by emit_c under the compat being
+    # compiled for, fills a table indexed by the input's bits as uint8_t.
+    table = reference(op, graph, [np.arange(256, dtype=np.uint8).view(np.int8)])[0]
+    ctx.use_kernel("lut_s8")
+    params = ctx.params("mcuforge_lut_s8_params", {"size": x.size, "table": ctx.const_array("table", table, "int8_t")})
+    return f"mcuforge_lut_s8({params}, {args});"
+
+
 register(OpDef(
     name="LOGISTIC",
     infer_shapes=same_shape,
@@ -108,5 +123,7 @@ register(OpDef(
     check=check,
     c_kernel="logistic",
     litert_rounding="double",  # LiteRT's int8 kernel is a table lookup: nothing to requantize
+    emit_c=emit_c,
+    inplace_inputs=(0,),  # element-wise
     doc="Sigmoid; int8 output fixed at scale 1/256, zero point -128.",
 ))

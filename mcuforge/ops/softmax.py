@@ -7,7 +7,9 @@ are rescaled to Q5.26 by PreprocessSoftmaxScaling's multiplier, exponentiated wi
 exp_on_negative_values, summed in Q12.19, inverted with GetReciprocal and rounded to the 1/256 grid;
 differences below diff_min (where exp is negligible) give the minimum output. The runtimes differ only in
 rounding: PreprocessSoftmaxScaling caps the multiplier lower under single rounding, and the rescaling is
-MultiplyByQuantizedMultiplierGreaterThanOne in each convention, so one algorithm serves both flavors."""
+MultiplyByQuantizedMultiplierGreaterThanOne in each convention, so one algorithm serves both flavors.
+The generated C (kernels/softmax_s8) gets the 256 possible exps as a table (exp_table) computed at compile
+time under the op's rounding, and sums, inverts and rounds in integers as the C++ does."""
 
 from __future__ import annotations
 
@@ -52,24 +54,32 @@ def check(op: Op, graph: Graph) -> None:
             "(TFLite needs beta * scale * 2^26 > 1)")
 
 
+def exp_table(input_scale: float, beta: float) -> np.ndarray:
+    """The exps of reference_ops::Softmax<int8_t, int8_t>, tabulated: entry d is exp of the difference -d
+    from the row maximum (d in 0..255), rescaled to Q5.26 with PreprocessSoftmaxScaling's multiplier under the
+    current rounding, as Q0.31. Differences below diff_min (-CalculateInputRadius), which the C++ skips, are 0:
+    they then add nothing to the sum and give the minimum output, as the skip does."""
+    multiplier, left_shift = preprocess_softmax_scaling(beta, input_scale, _SCALED_DIFF_INTEGER_BITS)
+    diff_min = -calculate_input_radius(_SCALED_DIFF_INTEGER_BITS, left_shift)
+    diff = -np.arange(256, dtype=np.int64)
+    counted = diff >= diff_min
+    # Zero the skipped differences before rescaling so that the rescaling cannot overflow.
+    scaled_diff = multiply_by_quantized_multiplier_greater_than_one(np.where(counted, diff, 0), multiplier,
+                                                                    left_shift)
+    return np.where(counted, gemmlowp.exp_on_negative_values(scaled_diff, _SCALED_DIFF_INTEGER_BITS), 0)
+
+
 def softmax_int8(x: np.ndarray, input_scale: float, beta: float, where: str = "SOFTMAX") -> np.ndarray:
     """reference_ops::Softmax<int8_t, int8_t> over the last axis, with its Prepare parameters
     (PreprocessSoftmaxScaling, diff_min = -CalculateInputRadius) under the current rounding.
 
     A row whose exps sum to 512 or more (only possible in rows of 512+ values, nearly all at the maximum)
     makes the output shift exceed 31; TFLite's kernel aborts there (TFLITE_CHECK), so this raises."""
-    multiplier, left_shift = preprocess_softmax_scaling(beta, input_scale, _SCALED_DIFF_INTEGER_BITS)
-    diff_min = -calculate_input_radius(_SCALED_DIFF_INTEGER_BITS, left_shift)
     rows = x.reshape(-1, x.shape[-1]).astype(np.int64)
-    diff = rows - rows.max(axis=1, keepdims=True)
-    counted = diff >= diff_min
-    # Differences below diff_min are skipped by the C++; zero them so the rescaling cannot overflow.
-    scaled_diff = multiply_by_quantized_multiplier_greater_than_one(np.where(counted, diff, 0), multiplier,
-                                                                    left_shift)
-    exp_q0 = gemmlowp.exp_on_negative_values(scaled_diff, _SCALED_DIFF_INTEGER_BITS)
+    exp_q0 = exp_table(input_scale, beta)[rows.max(axis=1, keepdims=True) - rows]
     exp_accum = gemmlowp.rescale(exp_q0, 0, _ACCUMULATION_INTEGER_BITS)
     # The C++ adds int32s in order; wrapping addition is associative, so a sum then a wrap is the same.
-    sum_of_exps = wrap_int32(np.where(counted, exp_accum, 0).sum(axis=1))
+    sum_of_exps = wrap_int32(exp_accum.sum(axis=1))
     shifted_scale, num_bits_over_unit = gemmlowp.get_reciprocal(sum_of_exps, _ACCUMULATION_INTEGER_BITS)
     exponent = num_bits_over_unit + 31 - 8  # to the 8-bit output grid
     if (exponent > 31).any():
@@ -77,8 +87,7 @@ def softmax_int8(x: np.ndarray, input_scale: float, beta: float, where: str = "S
         raise InputError(f"{where}: row {row} of the input sums to 512 or more after exp, beyond the Q12.19 "
                          "range TFLite's int8 softmax supports (its kernel aborts on such input)")
     unsat = rounding_divide_by_pot(gemmlowp.mul(shifted_scale[:, None], exp_q0), exponent[:, None])
-    output = np.clip(unsat + OUTPUT_ZERO_POINT, -128, 127)
-    return np.where(counted, output, -128).astype(np.int8).reshape(x.shape)
+    return np.clip(unsat + OUTPUT_ZERO_POINT, -128, 127).astype(np.int8).reshape(x.shape)
 
 
 def softmax_float32(x: np.ndarray, beta: float) -> np.ndarray:
@@ -101,6 +110,20 @@ def reference(op: Op, graph: Graph, inputs):
     return [softmax_int8(x, qparams(graph, op.inputs[0])[0], beta, where)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x = graph.tensors[op.inputs[0]]
+    beta = float(op.attrs.get("beta", 1.0))
+    dims = {"rows": x.size // x.shape[-1], "depth": x.shape[-1]}
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("softmax_f32")
+        return f"mcuforge_softmax_f32({ctx.params('mcuforge_softmax_f32_params', {**dims, 'beta': beta})}, {args});"
+    # emit_c runs under the op's rounding, so the table holds the very exps the reference computes.
+    ctx.use_kernel("softmax_s8")
+    table = ctx.const_array("exp", exp_table(qparams(graph, op.inputs[0])[0], beta))
+    return f"mcuforge_softmax_s8({ctx.params('mcuforge_softmax_s8_params', {**dims, 'exp_table': table})}, {args});"
+
+
 register(OpDef(
     name="SOFTMAX",
     infer_shapes=same_shape,
@@ -113,5 +136,7 @@ register(OpDef(
     # but the outputs only part on exact ties of the input rescaling, which need beta * scale * 2^26 to hold a
     # half: no test here (nor a realistic model) tells the conventions apart for this op.
     litert_rounding="single",
+    emit_c=emit_c,
+    inplace_inputs=(0,),  # each input value is read before its output is written, and never after
     doc="Softmax over the last axis; int8 output fixed at scale 1/256, zero point -128.",
 ))

@@ -1,7 +1,7 @@
 """TANH: float32, or int8 with output scale 1/128 and zero point 0.
 
 The int8 algorithm depends on the runtime (fixed_point.runtime_compat()):
-- "tflm" (TFLite Micro, what the C kernel mirrors): reference_integer_ops::Tanh. The input
+- "tflm" (TFLite Micro): reference_integer_ops::Tanh. The input
   difference is rescaled to Q4.27 with a frexp multiplier (CalculateArithmeticOpDataTanh), gemmlowp::tanh
   gives Q0.31, rounded to the 1/128 output grid; inputs beyond the radius saturate. The kernel never reads
   the output quantization: it assumes scale 1/128, zero point 0, hence the check.
@@ -9,7 +9,8 @@ The int8 algorithm depends on the runtime (fixed_point.runtime_compat()):
   LUTPopulate<int8_t> from the host C library's tanhf.
 They agree on every input scale below 8 we tried; from 8 up TFLite Micro's saturation radius is 0, so its
 kernel maps every input, even x = 0, to -128 or 127 while the table stays exact; each runtime is matched bit
-for bit."""
+for bit.
+The generated C tabulates whichever algorithm its compat selects (kernels/lut_s8), so both are exact."""
 
 from __future__ import annotations
 
@@ -91,6 +92,20 @@ def reference(op: Op, graph: Graph, inputs):
     return [INT8_KERNELS[runtime_compat()](x, scale, zero_point)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    x = graph.tensors[op.inputs[0]]
+    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
+    if x.dtype == "float32":
+        ctx.use_kernel("tanh_f32")
+        return f"mcuforge_tanh_f32({ctx.params('mcuforge_tanh_f32_params', {'size': x.size})}, {args});"
+    # An int8 -> int8 function of 256 inputs: the reference itself, run by emit_c under the compat being
+    # compiled for, fills a table indexed by the input's bits as uint8_t.
+    table = reference(op, graph, [np.arange(256, dtype=np.uint8).view(np.int8)])[0]
+    ctx.use_kernel("lut_s8")
+    params = ctx.params("mcuforge_lut_s8_params", {"size": x.size, "table": ctx.const_array("table", table, "int8_t")})
+    return f"mcuforge_lut_s8({params}, {args});"
+
+
 register(OpDef(
     name="TANH",
     infer_shapes=same_shape,
@@ -98,5 +113,7 @@ register(OpDef(
     check=check,
     c_kernel="tanh",
     litert_rounding="double",  # LiteRT's int8 kernel is a table lookup: nothing to requantize
+    emit_c=emit_c,
+    inplace_inputs=(0,),  # element-wise
     doc="Hyperbolic tangent; int8 output fixed at scale 1/128, zero point 0.",
 ))

@@ -10,10 +10,8 @@ def memory_timeline(graph: Graph, plan: ArenaPlan) -> dict:
     live = plan.live_bytes(len(graph.ops))
     rows = []
     for i, op in enumerate(graph.ops):
-        in_use = [b for b in plan.buffers if b.location == "arena" and b.first <= i <= b.last]
-        top = max((b.offset + b.size for b in in_use), default=0)
         rows.append({"index": i, "op": op.type, "output": op.outputs[0], "live_bytes": live[i],
-                     "arena_top": top, "buffers": len(in_use)})
+                     "arena_top": plan.arena_top(i)})
     return {"model": graph.where(), "arena_size": plan.arena_size, "alignment": plan.alignment,
             "strategy": plan.strategy, "peak_live_bytes": max(live, default=0), "ops": rows}
 

@@ -154,8 +154,9 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
             _run_tool([gcc, *cflags, "-c", str(src), "-o", str(dst)], f"{profile.name}: compiling {src.name}")
             objects[dst.stem] = dst
         elf, map_file = tmp / f"{prefix}.elf", tmp / f"{prefix}.map"
+        # -lm after the objects: float kernels call expf/tanhf
         _run_tool([gcc, *profile.gcc_flags, *LINK_FLAGS, f"-T{firmware / 'link.ld'}", f"-Wl,-Map={map_file}",
-                   *map(str, objects.values()), "-o", str(elf)], f"{profile.name}: linking {elf.name}")
+                   *map(str, objects.values()), "-lm", "-o", str(elf)], f"{profile.name}: linking {elf.name}")
         _replace_dir(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -37,7 +37,7 @@ def test_int8_output_exponent_zero():
 
 
 def test_int8_random_inputs():
-    check_graph_golden(hard_swish_graph(0.04, -7, 0.03, -90, shape=(1, 8, 8, 3)))
+    check_graph_golden(hard_swish_graph(0.04, -7, 0.03, -90, shape=(1, 8, 8, 3)), sanitize=True)
 
 
 def test_float32():
@@ -47,7 +47,7 @@ def test_float32():
     def wide(graph, rng):  # both kinks (x = -3, x = 3) and beyond
         return [rng.uniform(-6, 6, size=(2, 5, 10)).astype(np.float32)]
 
-    check_graph_golden(b.build(b.op("HARD_SWISH", [x], "y", out_dtype="float32")), input_fn=wide)
+    check_graph_golden(b.build(b.op("HARD_SWISH", [x], "y", out_dtype="float32")), input_fn=wide, sanitize=True)
 
 
 def test_rejects_an_output_scale_below_input_scale_over_128():

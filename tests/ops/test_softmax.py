@@ -36,7 +36,8 @@ def near_the_row_max(graph, rng):
 ])
 @pytest.mark.parametrize("input_fn", [None, near_the_row_max], ids=["uniform", "near_max"])
 def test_int8(shape, scale, zero_point, beta, input_fn):
-    check_graph_golden(softmax_graph(shape, scale, zero_point, beta), input_fn=input_fn)
+    sanitize = shape == (2, 3, 16) and input_fn is not None  # the C kernel under ASan/UBSan once
+    check_graph_golden(softmax_graph(shape, scale, zero_point, beta), input_fn=input_fn, sanitize=sanitize)
 
 
 def test_int8_many_scales_and_betas():
@@ -66,7 +67,7 @@ def test_int8_rows_summing_past_512_raise():
 def test_float32(beta):
     b = GraphBuilder(seed=3)
     x = b.input("x", (2, 5, 10), dtype="float32")
-    check_graph_golden(b.build(b.op("SOFTMAX", [x], "y", out_dtype="float32", beta=beta)))
+    check_graph_golden(b.build(b.op("SOFTMAX", [x], "y", out_dtype="float32", beta=beta)), sanitize=beta == 1.0)
 
 
 @pytest.mark.parametrize("scale,zero_point", [(1 / 256, 0), (1 / 255, -128), (1 / 128, -128)])
