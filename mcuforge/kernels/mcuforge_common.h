@@ -33,19 +33,20 @@ MCUFORGE_INLINE int32_t mcuforge_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* gemmlowp's SaturatingRoundingDoublingHighMul. Adding 2^30 and shifting right by 31 (floor) equals gemmlowp's
+ * sign-dependent nudge with truncating division exactly, and compiles to one SMLAL on Cortex-M; only
+ * INT32_MIN * INT32_MIN needs the saturation. Right shift of a negative int64 is arithmetic on every compiler
+ * we target. */
 MCUFORGE_INLINE int32_t mcuforge_srdhm(int32_t a, int32_t b) {
-    int64_t ab;
-    int64_t nudge;
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
     }
-    ab = (int64_t)a * (int64_t)b;
-    nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C division truncates toward zero, as gemmlowp */
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
+/* gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded half away from zero, 0 <= exponent <= 31. */
 MCUFORGE_INLINE int32_t mcuforge_rounding_divide_by_pot(int32_t x, int32_t exponent) {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t mask = (int32_t)((1u << exponent) - 1u);
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
