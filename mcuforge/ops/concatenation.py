@@ -13,6 +13,7 @@ import numpy as np
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import require, require_quantized
 from mcuforge.ops.registry import OpDef, register
+from mcuforge.ops.transpose import emit_copy_strided
 
 
 def concat_axis(op: Op, graph: Graph) -> int:
@@ -56,6 +57,22 @@ def reference(op: Op, graph: Graph, inputs):
     return [np.concatenate(inputs, axis=concat_axis(op, graph))]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    """One strided copy per input: its rows (everything from the axis in) land side by side in the output's,
+    at the input's offset along the axis."""
+    y = graph.tensors[op.outputs[0]]
+    axis = concat_axis(op, graph)
+    outer = int(np.prod(y.shape[:axis], dtype=np.int64))
+    inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
+    lines, start = [], 0
+    for name in op.inputs:
+        run = graph.tensors[name].shape[axis] * inner
+        lines.append(emit_copy_strided(op, graph, ctx, ctx.ptr(name), ctx.ptr(op.outputs[0]), (outer, run),
+                                       (run, 1), (y.shape[axis] * inner, 1), out_offset=start))
+        start += run
+    return "\n".join(lines)
+
+
 register(OpDef(
     name="CONCATENATION",
     infer_shapes=infer_shapes,
@@ -64,6 +81,7 @@ register(OpDef(
     tflite_options="ConcatenationOptions",
     dtypes=("int8", "float32", "int32"),
     check=check,
-    c_kernel="concatenation",
+    c_kernel="copy_strided",
+    emit_c=emit_c,
     doc="Join tensors along an axis.",
 ))

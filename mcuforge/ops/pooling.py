@@ -10,8 +10,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import (
-    apply_float_activation, conv_output_size, conv_padding, output_activation_range, require, require_quantized,
-    saturate,
+    activation_range_float, apply_float_activation, conv_output_size, conv_padding, output_activation_range,
+    require, require_quantized, saturate,
 )
 from mcuforge.ops.registry import OpDef, register
 
@@ -107,14 +107,46 @@ def _max_reference(op: Op, graph: Graph, inputs):
     return [saturate(windows.max(axis=(-2, -1)), lo, hi, out_t.dtype)]
 
 
+def _emit_c(kind: str):
+    """The emitter of one pool kind ("avg" or "max"): kernels/pooling_{s8,f32}.c, geometry precomputed here."""
+
+    def emit_c(op: Op, graph: Graph, ctx) -> str:
+        x = graph.tensors[op.inputs[0]]
+        batches, in_h, in_w, channels = x.shape
+        (out_h, out_w), (pad_top, pad_left) = _geometry(op, graph)
+        a = op.attrs
+        fields = {"batches": batches, "in_h": in_h, "in_w": in_w, "channels": channels, "out_h": out_h,
+                  "out_w": out_w, "filter_h": a["filter_height"], "filter_w": a["filter_width"],
+                  "stride_h": a["stride_h"], "stride_w": a["stride_w"], "pad_top": pad_top, "pad_left": pad_left}
+        if x.dtype == "float32":
+            ctx.use_kernel("pooling_f32")
+            lo, hi = activation_range_float(a["fused_activation_function"])
+            params = ctx.params("mcuforge_pool_f32_params", {**fields, "act_min": lo, "act_max": hi})
+            suffix = "f32"
+        else:
+            ctx.use_kernel("pooling_s8")
+            lo, hi = output_activation_range(op, graph)
+            params = ctx.params("mcuforge_pool_params", {**fields, "act_min": lo, "act_max": hi})
+            suffix = "s8"
+        return f"mcuforge_{kind}_pool_{suffix}({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"
+
+    return emit_c
+
+
+def row_window(op: Op, graph: Graph) -> tuple[int, int]:
+    """Both C kernels walk output rows in order; output row r reads input rows from r * stride_h - pad_top on."""
+    return op.attrs["stride_h"], _geometry(op, graph)[1][0]
+
+
 def macs(op: Op, graph: Graph) -> int:
     """One accumulate (or compare) per window tap."""
     return graph.tensors[op.outputs[0]].size * op.attrs["filter_height"] * op.attrs["filter_width"]
 
 
-for _name, _reference, _doc in (
-    ("AVERAGE_POOL_2D", _average_reference, "Windowed mean over H and W; padding is left out of the count."),
-    ("MAX_POOL_2D", _max_reference, "Windowed maximum over H and W."),
+for _name, _reference, _kind, _doc in (
+    ("AVERAGE_POOL_2D", _average_reference, "avg", "Windowed mean over H and W; padding is left out of the count."),
+    ("MAX_POOL_2D", _max_reference, "max", "Windowed maximum over H and W."),
 ):
     register(OpDef(name=_name, infer_shapes=infer_shapes, reference=_reference, attrs=dict(POOL_ATTRS),
-                   tflite_options="Pool2DOptions", check=check, macs=macs, c_kernel="pooling", doc=_doc))
+                   tflite_options="Pool2DOptions", check=check, macs=macs, c_kernel="pooling",
+                   emit_c=_emit_c(_kind), row_window=row_window, doc=_doc))

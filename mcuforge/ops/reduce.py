@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import require, require_quantized
 from mcuforge.ops.registry import OpDef, register
@@ -83,17 +84,29 @@ def _mean_int8(op: Op, graph: Graph, x: np.ndarray) -> np.ndarray:
     axes = resolved_axes(op, graph)
     if not axes:
         return x.reshape(out_t.shape)  # QuantizedMeanOrSum with no axis is a copy (ReduceIsCopy)
-    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    count = _count(op, graph)
     total = x.astype(np.int64).sum(axis=tuple(axes)).reshape(out_t.shape)
     in_zp = graph.tensors[op.inputs[0]].quant.scalar_zero_point
+    multiplier, shift = _mean_count_multiplier(op, graph)
+    with use_rounding("double"):
+        acc = multiply_by_quantized_multiplier(wrap_int32(total - in_zp * count), multiplier, shift)
+    return np.clip(acc + out_t.quant.scalar_zero_point, -128, 127).astype(np.int8)
+
+
+def _count(op: Op, graph: Graph) -> int:
+    """Input elements combined into each output element."""
+    shape = graph.tensors[op.inputs[0]].shape
+    return int(np.prod([shape[a] for a in resolved_axes(op, graph)], dtype=np.int64))
+
+
+def _mean_count_multiplier(op: Op, graph: Graph) -> tuple[int, int]:
+    """QuantizedMeanOrSum's (multiplier, shift) with 1/count folded in: the multiplier is shifted left by
+    floor(log2(count)) to keep precision, clamped so the shift stays <= 32 and the final shift >= -31."""
+    count = _count(op, graph)
     with use_rounding("double"):
         multiplier, shift = _mean_multiplier(op, graph)
-        # Fold 1/count into the multiplier after shifting it left by floor(log2(count)) to keep precision,
-        # clamped so the shift stays <= 32 and the final shift >= -31.
-        extra = min(count.bit_length() - 1, 32, 31 + shift)
-        multiplier = (multiplier << extra) // count
-        acc = multiply_by_quantized_multiplier(wrap_int32(total - in_zp * count), multiplier, shift - extra)
-    return np.clip(acc + out_t.quant.scalar_zero_point, -128, 127).astype(np.int8)
+    extra = min(count.bit_length() - 1, 32, 31 + shift)
+    return (multiplier << extra) // count, shift - extra
 
 
 def _mean_reference(op: Op, graph: Graph, inputs):
@@ -111,6 +124,65 @@ def _max_reference(op: Op, graph: Graph, inputs):
     return [x.max(axis=axes).reshape(graph.tensors[op.outputs[0]].shape)]
 
 
+MAX_WALK_DIMS = 4  # MCUFORGE_REDUCE_MAX_DIMS in kernels/reduce_{s8,f32}.h
+
+
+def _walks(op: Op, graph: Graph) -> dict:
+    """The reduction as the kernels' two strided walks over the input (strides in elements): the kept dimensions
+    (one output element each, in output order) and the reduced ones. Size-1 dimensions are dropped and
+    neighbours of the same kind merged (row-major neighbours are always contiguous), so kept and reduced runs
+    alternate. An empty walk becomes one dimension of size 1."""
+    shape = graph.tensors[op.inputs[0]].shape
+    axes = set(resolved_axes(op, graph))
+    strides = [int(np.prod(shape[d + 1:], dtype=np.int64)) for d in range(len(shape))]
+    runs: list[list] = []  # [size, stride, reduced]
+    for d, (size, stride) in enumerate(zip(shape, strides)):
+        if size == 1:
+            continue
+        if runs and runs[-1][2] == (d in axes):
+            runs[-1][0] *= size
+            runs[-1][1] = stride
+        else:
+            runs.append([size, stride, d in axes])
+    fields = {}
+    for prefix, reduced in (("out", False), ("reduce", True)):
+        dims = [(n, s) for n, s, r in runs if r == reduced] or [(1, 0)]
+        if len(dims) > MAX_WALK_DIMS:
+            raise UnsupportedOpError(f"{graph.where()}: {op.type} ({op.outputs[0]}): more than {MAX_WALK_DIMS} "
+                                     f"alternating kept/reduced dimension groups in {list(shape)}")
+        fields[f"{prefix}_rank"] = len(dims)
+        fields[f"{prefix}_dims"] = "{" + ", ".join(str(n) for n, _ in dims) + "}"
+        fields[f"{prefix}_strides"] = "{" + ", ".join(str(s) for _, s in dims) + "}"
+    fields["out_count"] = graph.tensors[op.outputs[0]].size
+    fields["count"] = _count(op, graph)
+    return fields
+
+
+def _emit_c(kind: str):
+    """The emitter of MEAN ("mean") or REDUCE_MAX ("reduce_max"): kernels/reduce_{s8,f32}.c."""
+
+    def emit_c(op: Op, graph: Graph, ctx) -> str:
+        x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+        src, dst = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
+        if x.dtype == "float32":
+            ctx.use_kernel("reduce_f32")
+            return f"mcuforge_{kind}_f32({ctx.params('mcuforge_reduce_f32_params', _walks(op, graph))}, {src}, {dst});"
+        if kind == "mean" and not resolved_axes(op, graph):
+            return f"memcpy({dst}, {src}, {x.nbytes}); /* no axis: TFLite copies (ReduceIsCopy) */"
+        ctx.use_kernel("reduce_s8")
+        fields = _walks(op, graph)
+        if kind == "mean":
+            multiplier, shift = _mean_count_multiplier(op, graph)
+            offset = int(wrap_int32(-x.quant.scalar_zero_point * fields["count"]))
+            fields.update(input_offset=offset, multiplier=multiplier, shift=shift,
+                          output_offset=y.quant.scalar_zero_point)
+        else:
+            fields.update(input_offset=0, multiplier=0, shift=0, output_offset=0)
+        return f"mcuforge_{kind}_s8({ctx.params('mcuforge_reduce_params', fields)}, {src}, {dst});"
+
+    return emit_c
+
+
 def mean_macs(op: Op, graph: Graph) -> int:
     """One accumulate per input element."""
     return graph.tensors[op.inputs[0]].size
@@ -118,7 +190,8 @@ def mean_macs(op: Op, graph: Graph) -> int:
 
 register(OpDef(name="MEAN", infer_shapes=infer_shapes, reference=_mean_reference, attrs={"keep_dims": False},
                tflite_options="ReducerOptions", check=check_mean, macs=mean_macs, c_kernel="reduce",
-               doc="Mean over constant axes."))
+               emit_c=_emit_c("mean"), litert_rounding="double", doc="Mean over constant axes."))
 register(OpDef(name="REDUCE_MAX", infer_shapes=infer_shapes, reference=_max_reference, attrs={"keep_dims": False},
                tflite_options="ReducerOptions", check=check_max, macs=mean_macs, c_kernel="reduce",
+               emit_c=_emit_c("reduce_max"), litert_rounding="double",  # shares reduce_s8 with MEAN
                doc="Maximum over constant axes."))

@@ -17,6 +17,7 @@ import numpy as np
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import require, require_quantized
 from mcuforge.ops.registry import OpDef, register
+from mcuforge.ops.transpose import emit_copy_strided, row_major_strides
 
 MAX_EFFECTIVE_RANK = 5  # ResizeOutputTensor: "only supports up to 5D output including added axis"
 MASKS = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
@@ -156,6 +157,17 @@ def reference(op: Op, graph: Graph, inputs):
     return [picked.reshape(plan.output_shape)]
 
 
+def emit_c(op: Op, graph: Graph, ctx) -> str:
+    """A gather over the effective input (new axes inserted, shrunk axes kept as size 1): output dimension d
+    steps through the input by range.step input rows, starting at range.start; the output is walked in order."""
+    plan = slice_plan(op, graph)
+    strides = row_major_strides(plan.effective_shape)
+    dims = [len(r) for r in plan.ranges]
+    return emit_copy_strided(op, graph, ctx, ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0]), dims,
+                             [s * r.step for s, r in zip(strides, plan.ranges)], row_major_strides(dims),
+                             in_offset=sum(s * r.start for s, r in zip(strides, plan.ranges)))
+
+
 register(OpDef(
     name="STRIDED_SLICE",
     infer_shapes=infer_shapes,
@@ -164,6 +176,7 @@ register(OpDef(
     tflite_options="StridedSliceOptions",
     dtypes=("int8", "float32", "int32"),
     check=check,
-    c_kernel="strided_slice",
+    c_kernel="copy_strided",
+    emit_c=emit_c,
     doc="NumPy-style strided slice with TFLite's begin/end/ellipsis/new-axis/shrink masks.",
 ))
