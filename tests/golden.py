@@ -6,12 +6,13 @@ Float outputs must agree within 1e-5 relative."""
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 
 import numpy as np
 
 from mcuforge.codegen.host import build_host, run_host
-from mcuforge.codegen.project import compile_model
+from mcuforge.codegen.project import render_project, write_atomically
 from mcuforge.frontends.tflite_export import export_tflite
 from mcuforge.frontends.tflite_import import parse_tflite
 from mcuforge.ir import Graph
@@ -40,11 +41,21 @@ def has_c_kernels(graph: Graph) -> bool:
     return all(get_op(op.type).emit_c is not None or get_op(op.type).view_of_input for op in graph.ops)
 
 
-def run_generated_c(graph: Graph, batch: list[list[np.ndarray]], compat: str, workdir, sanitize: bool = False):
-    """Compile the graph to C (strict warnings; optionally ASan/UBSan), run every record of `batch`."""
-    compiled = compile_model(graph, f"{workdir}/{compat}{'_asan' if sanitize else ''}", name="model",
-                             compat=compat)
-    return run_host(build_host(compiled.outdir, compiled.name, sanitize=sanitize), graph, batch)
+def run_generated_c(graph: Graph, batch: list[list[np.ndarray]], compat: str, workdir, sanitize: bool = False,
+                    _builds: dict | None = None):
+    """Compile the graph to C (strict warnings; optionally ASan/UBSan), run every record of `batch`. Builds whose
+    sources are byte-identical to one already made (most ops generate the same C in both compat modes) are
+    reused through `_builds`."""
+    files, _, _ = render_project(graph, name="model", compat=compat)
+    key = (hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest(), sanitize)
+    if _builds is not None and key in _builds:
+        exe = _builds[key]
+    else:
+        outdir = write_atomically(files, f"{workdir}/{compat}{'_asan' if sanitize else ''}")
+        exe = build_host(outdir, "model", sanitize=sanitize)
+        if _builds is not None:
+            _builds[key] = exe
+    return run_host(exe, graph, batch)
 
 
 def check_model_golden(model: bytes, n: int = N_INPUTS, seed: int = 0, oracles=("tflm", "litert"),
@@ -65,8 +76,9 @@ def check_model_golden(model: bytes, n: int = N_INPUTS, seed: int = 0, oracles=(
             assert_outputs_match(ours["litert"][k], litert(inputs), f"LiteRT, input {k}")
     if c_code or (c_code is None and has_c_kernels(graph)):
         with tempfile.TemporaryDirectory(prefix="mcuforge-golden-") as workdir:
+            builds: dict = {}
             for mode in ("tflm", "litert"):
-                generated = run_generated_c(graph, batch, mode, workdir)
+                generated = run_generated_c(graph, batch, mode, workdir, _builds=builds)
                 for k in range(n):
                     assert_outputs_match(generated[k], ours[mode][k], f"generated C ({mode} compat), input {k}")
             if sanitize:

@@ -34,7 +34,7 @@ class EmitContext:
     compat: str = "tflm"  # runtime whose integer behaviour the C reproduces; emit_c runs under it (use_compat)
     blob_size: int = 0
     kernels: set[str] = field(default_factory=set)
-    kernel_ops: dict[str, str] = field(default_factory=dict)  # kernel stem -> op type that uses it
+    kernel_ops: dict[str, set[str]] = field(default_factory=dict)  # kernel stem -> op types that use it
     arrays: list[ConstArray] = field(default_factory=list)
     structs: list[str] = field(default_factory=list)
     _weight_symbols: dict[str, str] = field(default_factory=dict)
@@ -44,7 +44,7 @@ class EmitContext:
     def use_kernel(self, stem: str) -> None:
         """Ship kernels/<stem>.h and kernels/<stem>.c with the model."""
         self.kernels.add(stem)
-        self.kernel_ops[stem] = self.graph.ops[self.op_index].type
+        self.kernel_ops.setdefault(stem, set()).add(self.graph.ops[self.op_index].type)
 
     def _unique(self, hint: str) -> str:
         base = c_identifier(hint)

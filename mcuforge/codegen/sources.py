@@ -114,6 +114,12 @@ def generate_sources(graph: Graph, plan: ArenaPlan, name: str, weights_blob: boo
     if weights_blob:
         packed = blob.pack_blob([(a.blob_offset, a.values) for a in ctx.arrays if a.blob_offset is not None],
                                 ctx.blob_size, hash32)
-    single = sorted(stem for stem, op_type in ctx.kernel_ops.items() if get_op(op_type).litert_rounding == "single")
+    single = []
+    for stem, op_types in sorted(ctx.kernel_ops.items()):
+        roundings = {get_op(t).litert_rounding for t in op_types}
+        if len(roundings) > 1:  # the rounding is chosen per kernel file, so its ops must agree
+            raise ValueError(f"kernel {stem} is shared by ops that round differently in LiteRT: {sorted(op_types)}")
+        if roundings == {"single"}:
+            single.append(stem)
     return GeneratedSources(name=prefix, header=header, source=source, kernels=sorted(ctx.kernels), context=ctx,
                             arena_size=arena_size, blob=packed, single_rounding_stems=single)
