@@ -9,6 +9,7 @@ from mcuforge.ops.common import (activation_range_float, apply_float_activation,
                                   require_quantized, saturate)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers
+from mcuforge.quant.int4 import is_int4, packed_weights
 
 
 def infer_shapes(op: Op, graph: Graph):
@@ -72,6 +73,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     units, depth = w.shape
     dims = {"batches": x.size // depth, "depth": depth, "units": units}
     bias = ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
+    if x.dtype == "int8" and is_int4(w):
+        return _emit_s4(op, graph, ctx, dims, bias)
     args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])}"
     if x.dtype == "float32":
         ctx.use_kernel("fully_connected_f32")
@@ -85,6 +88,18 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "act_min": lo, "act_max": hi,
         "requant": ctx.requant(*output_multipliers(op, graph))})
     return f"mcuforge_fully_connected_s8({params}, {args});"
+
+
+def _emit_s4(op: Op, graph: Graph, ctx, dims: dict, bias: str) -> str:
+    """INT4 weights (quant/int4.py): flash holds them packed two per byte, the kernel unpacks them."""
+    ctx.use_kernel("fully_connected_s4")
+    lo, hi = output_activation_range(op, graph)
+    params = ctx.params("mcuforge_fc_s4_params", {
+        **dims, "input_offset": -graph.tensors[op.inputs[0]].quant.scalar_zero_point,
+        "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "act_min": lo, "act_max": hi,
+        "requant": ctx.requant(*output_multipliers(op, graph))})
+    args = f"{ctx.ptr(op.inputs[0])}, {packed_weights(ctx, op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])}"
+    return f"mcuforge_fully_connected_s4({params}, {args});"
 
 
 def macs(op: Op, graph: Graph) -> int:
