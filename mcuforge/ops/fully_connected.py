@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mcuforge.ops.fully_connected_sparse import emit_sparse_fc, use_sparse
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import (activation_range_float, apply_float_activation, output_activation_range, require,
                                   require_quantized, saturate)
@@ -75,6 +76,9 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     bias = ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
     if x.dtype == "int8" and is_int4(w):
         return _emit_s4(op, graph, ctx, dims, bias)
+    if x.dtype == "int8" and use_sparse(w):
+        return emit_sparse_fc(op, graph, ctx, dims, bias, output_activation_range(op, graph),
+                              ctx.requant(*output_multipliers(op, graph)))
     args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, {bias}, {ctx.ptr(op.outputs[0])}"
     if x.dtype == "float32":
         ctx.use_kernel("fully_connected_f32")
