@@ -4,8 +4,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """`mcuforge.from_torch`, `mcuforge.from_onnx` and `mcuforge.quantize`, imported on first use (importing
-    mcuforge stays free of torch and onnx)."""
+    """`mcuforge.from_torch`, `mcuforge.from_onnx`, `mcuforge.quantize` and `mcuforge.distill`, imported on first
+    use (importing mcuforge stays free of torch and onnx)."""
     if name == "from_torch":
         from mcuforge.frontends.torch_import import from_torch
 
@@ -18,4 +18,8 @@ def __getattr__(name: str):
         from mcuforge.quant.ptq import quantize
 
         return quantize
+    if name == "distill":
+        from mcuforge.compress.distill import distill
+
+        return distill
     raise AttributeError(f"module 'mcuforge' has no attribute {name!r}")

@@ -29,7 +29,7 @@ INT8_WEIGHT_MAX = 127
 
 def quantize(graph: Graph, calibration, method: str = "minmax", weights: str = "int8", int4_layers=None,
              bias_correction: bool = False, *, percentile: float = DEFAULT_PERCENTILE, float_io: bool = False,
-             where: str = "calibration") -> Graph:
+             where: str = "calibration", ranges: dict | None = None) -> Graph:
     """Quantize a float32 graph to int8 with calibration data (see calibrate.calibration_samples for its forms).
 
     method: activation ranges from "minmax", "percentile" (`percentile`, default 99.99) or "mse".
@@ -37,7 +37,9 @@ def quantize(graph: Graph, calibration, method: str = "minmax", weights: str = "
     output tensor names) whose weights are INT4 while the others stay int8 (mixed precision).
     bias_correction: shift each layer's bias by the mean output change its weight quantization causes.
     float_io: keep float32 graph inputs and outputs, with QUANTIZE / DEQUANTIZE ops at the boundary.
-    `where` names the calibration data in error messages (e.g. its file)."""
+    `where` names the calibration data in error messages (e.g. its file).
+    ranges: {tensor name: (lo, hi)} taking the place of the calibrated ranges of those activations (e.g. the ranges
+    quantization-aware training learned, compress/qat.py)."""
     check_method(method, percentile)
     if weights not in WEIGHT_FORMATS:
         raise ValueError(f"weights must be one of {', '.join(WEIGHT_FORMATS)}, got {weights!r}")
@@ -50,7 +52,11 @@ def quantize(graph: Graph, calibration, method: str = "minmax", weights: str = "
         observers.append(BiasCorrection(g, {i: dequantize_symmetric(values, scales, WEIGHT_AXIS[g.ops[i].type])
                                             for i, (values, scales) in quantized_weights.items()}))
     stats = collect_statistics(g, calibration_samples(g, calibration, where), observers)
-    ranges = {name: estimate_range(s, method, percentile) for name, s in stats.items()}
+    calibrated = {name: estimate_range(s, method, percentile) for name, s in stats.items()}
+    unknown = sorted(set(ranges or {}) - set(calibrated))
+    if unknown:
+        raise ValueError(f"ranges given for {', '.join(map(repr, unknown))}, not activations of {g.where()}")
+    ranges = {**calibrated, **{name: (float(lo), float(hi)) for name, (lo, hi) in (ranges or {}).items()}}
     layer_constants = {n for i in layers for n in g.ops[i].inputs[1:3] if n}
     plan = plan_activations(g, ranges, exclude=layer_constants)
     q = g.copy()
