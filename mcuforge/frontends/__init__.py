@@ -9,13 +9,17 @@ from mcuforge.errors import ModelFormatError
 
 def load_model(path: str | Path):
     """Load a model file into a validated, simplified Graph (front end chosen by file suffix)."""
-    from mcuforge.frontends.tflite_import import load_tflite
     from mcuforge.ir.validate import validate_graph
     from mcuforge.passes import simplify
 
     path = Path(path)
-    if path.suffix.lower() != ".tflite":
-        raise ModelFormatError(f"{path}: unknown model format {path.suffix!r} (expected .tflite)")
-    graph = simplify(load_tflite(path))
+    suffix = path.suffix.lower()
+    if suffix == ".tflite":
+        from mcuforge.frontends.tflite_import import load_tflite as load
+    elif suffix == ".onnx":
+        from mcuforge.frontends.onnx_import import load_onnx as load
+    else:
+        raise ModelFormatError(f"{path}: unknown model format {path.suffix!r} (expected .tflite or .onnx)")
+    graph = simplify(load(path))
     validate_graph(graph)
     return graph
