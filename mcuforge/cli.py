@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mcuforge.errors import InputError, McuforgeError
+from mcuforge.report.commands import add_report_commands
 
 ENGINES = ("reference", "host-c", "qemu")
 
@@ -90,6 +91,43 @@ def cmd_compile(args) -> int:
     return 0
 
 
+def _read_calibration(path: str):
+    """A calibration set: .npy (one array [N, ...] for a single-input model) or .npz (one array per input,
+    by input name or in input order)."""
+    if not path.lower().endswith(".npz"):
+        return _read_npy(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable .npz file ({exc})") from None
+
+
+def cmd_quantize(args) -> int:
+    from mcuforge.frontends.tflite_export import save_tflite
+    from mcuforge.quant.calibrate import check_method
+    from mcuforge.quant.ptq import quantize
+
+    try:
+        check_method(args.method, args.percentile)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    graph = _load(args.model)
+    calibration = _read_calibration(args.calibration)
+    if isinstance(calibration, dict) and not set(graph.inputs) <= set(calibration):
+        calibration = list(calibration.values()) if len(calibration) > 1 else next(iter(calibration.values()), None)
+    quantized = quantize(graph, calibration, method=args.method, weights=args.weights, percentile=args.percentile,
+                         bias_correction=args.bias_correction, float_io=args.float_io, where=args.calibration)
+    save_tflite(quantized, args.output)
+    weights = [t for t in quantized.tensors.values() if t.is_constant and t.quant is not None and t.dtype == "int8"]
+    int4 = sum(t.size for t in weights if t.meta.get("bits") == 4)
+    print(f"wrote {args.output}: {len(quantized.ops)} ops, {args.method} calibration, "
+          f"{sum(t.size for t in weights) - int4} int8 + {int4} int4 weights")
+    return 0
+
+
 def cmd_build(args) -> int:
     from mcuforge.targets.build import build_firmware
     from mcuforge.targets.report import format_measurement, measure_build
@@ -100,6 +138,19 @@ def cmd_build(args) -> int:
                            opt=f"-{args.opt}", compat=args.compat, alignment=args.alignment)
     measurement = measure_build(build, profile=args.profile)
     print(json.dumps(measurement.to_dict(), indent=2) if args.json else format_measurement(measurement))
+    return 0
+
+
+def cmd_features(args) -> int:
+    from mcuforge.apps.kws.audio import load_audio
+    from mcuforge.apps.kws.mfcc import get_preset, mfcc
+
+    config = get_preset(args.preset, frame_length=args.frame_length, frame_step=args.frame_step,
+                        num_mel_bins=args.mel_bins, num_coefficients=0 if args.log_mel else args.coefficients)
+    audio = load_audio(args.input, config.sample_rate, config.clip_samples)
+    features = mfcc(audio, config)
+    np.save(args.output, features)
+    print(f"wrote {args.output}: float32 {list(features.shape)} ({config.name}, {len(audio)} clip(s))")
     return 0
 
 
@@ -144,6 +195,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="put weights in NAME_weights.bin (checked at init) for field updates")
     p.set_defaults(func=cmd_compile)
 
+    p = sub.add_parser("quantize", help="post-training int8 quantization of a float model with calibration data")
+    p.add_argument("model", help="float32 model (.tflite or .onnx)")
+    p.add_argument("--calibration", required=True,
+                   help=".npy [N, ...input shape] (or .npz, one array per input) of representative inputs")
+    p.add_argument("-o", "--output", required=True, help="quantized .tflite to write")
+    p.add_argument("--method", choices=("minmax", "percentile", "mse"), default="minmax",
+                   help="activation range estimator (default minmax)")
+    p.add_argument("--percentile", type=float, default=99.99, help="percentile for --method percentile")
+    p.add_argument("--weights", choices=("int8", "int4"), default="int8",
+                   help="weight precision (int4: [-7, 7] values in int8 tensors; packed in generated C)")
+    p.add_argument("--bias-correction", action="store_true",
+                   help="correct each layer's bias for the mean shift its weight quantization causes")
+    p.add_argument("--float-io", action="store_true", help="keep float32 inputs/outputs (QUANTIZE/DEQUANTIZE ops)")
+    p.set_defaults(func=cmd_quantize)
+
     p = sub.add_parser("build", help="cross-compile the model with a bare-metal runner for a microcontroller; "
                                      "print measured flash/RAM (and, with --profile, instructions and cycles)")
     p.add_argument("model")
@@ -171,6 +237,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
                    help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
     p.set_defaults(func=cmd_run)
+
+    add_report_commands(sub)  # estimate, power, cascade, report (mcuforge/report/commands.py)
+
+    p = sub.add_parser("features", help="audio front end: MFCC / log-mel features of 1 s clips")
+    p.add_argument("kind", choices=("mfcc",))
+    p.add_argument("--preset", default="mlperf-kws", help="feature preset (mlperf-kws, mlperf-kws-logmel)")
+    p.add_argument("--input", required=True, help=".npy float32 [N, 16000] in [-1, 1], or a .wav file")
+    p.add_argument("--output", required=True, help=".npy to write: float32 [N, frames, features]")
+    p.add_argument("--frame-length", type=int, help="window length in samples (preset: 480)")
+    p.add_argument("--frame-step", type=int, help="hop in samples (preset: 320)")
+    p.add_argument("--mel-bins", type=int, help="mel bands (preset: 40)")
+    p.add_argument("--coefficients", type=int, help="MFCCs kept (preset: 10)")
+    p.add_argument("--log-mel", action="store_true", help="stop at the log-mel spectrogram")
+    p.set_defaults(func=cmd_features)
 
     p = sub.add_parser("ops", help="list the supported ops")
     p.set_defaults(func=cmd_ops)

@@ -41,10 +41,12 @@ class EmitContext:
     _names: set[str] = field(default_factory=set)
     op_index: int = 0
 
-    def use_kernel(self, stem: str) -> None:
-        """Ship kernels/<stem>.h and kernels/<stem>.c with the model."""
+    def use_kernel(self, stem: str, rounding_neutral: bool = False) -> None:
+        """Ship kernels/<stem>.h and kernels/<stem>.c with the model. `rounding_neutral`: the files do not depend
+        on the rounding convention (MCUFORGE_SINGLE_ROUNDING), so ops of either LiteRT rounding may share them."""
         self.kernels.add(stem)
-        self.kernel_ops.setdefault(stem, set()).add(self.graph.ops[self.op_index].type)
+        if not rounding_neutral:
+            self.kernel_ops.setdefault(stem, set()).add(self.graph.ops[self.op_index].type)
 
     def _unique(self, hint: str) -> str:
         base = c_identifier(hint)

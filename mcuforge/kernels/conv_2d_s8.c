@@ -168,8 +168,199 @@ static void conv_border(const mcuforge_conv_params *p, const int8_t *image, cons
     }
 }
 
+#if defined(MCUFORGE_DSP) && !defined(MCUFORGE_SINGLE_ROUNDING)
+/* DSP variant (groups == 1): pixels are taken two at a time; their input windows are gathered into a block of
+ * q15 pairs (dsp_s8.h), padded taps holding the input zero point so that every output starts from the folded
+ * bias, and every pair of filters then runs over the block with SMLAD, two pixels by two filters. Both windows
+ * are gathered before either output is written, and pixels are visited in output order: the row window holds.
+ * Scratch: the channel table, the block, and one window's bytes when in_c is not a multiple of 4. */
+#define CONV_DSP 1
+
+/* Window of the output pixel whose top-left tap is input (y0, x0) into column `column`. */
+static void conv_dsp_gather(const mcuforge_conv_params *p, const int8_t *image, int32_t y0, int32_t x0,
+                            uint32_t *block, int32_t column, int8_t *bytes) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t in_c = g->in_c;
+    const int32_t run = g->kernel_w * in_c; /* values per filter row */
+    const int32_t zero_point = -p->input_offset;
+    const size_t in_row = (size_t)g->in_w * (size_t)in_c;
+    const int32_t row_inside = x0 >= 0 && x0 + (g->kernel_w - 1) * g->dilation_w < g->in_w;
+    int32_t ky;
+    int32_t kx;
+    int32_t c;
+    if (g->kernel_h == 1 && g->kernel_w == 1) { /* never padded */
+        mcuforge_dsp_widen(block, column, 0, image + (size_t)y0 * in_row + (size_t)x0 * (size_t)in_c, in_c);
+        return;
+    }
+    if (in_c % 4 != 0) { /* taps straddle groups of four: gather bytes, then widen the window at once */
+        int8_t *dst = bytes;
+        if (row_inside && g->dilation_w == 1 && y0 >= 0 && y0 + (g->kernel_h - 1) * g->dilation_h < g->in_h) {
+            for (ky = 0; ky < g->kernel_h; ++ky) { /* inside the input: a copy of each filter row's run */
+                const int8_t *src = image + (size_t)(y0 + ky * g->dilation_h) * in_row + (size_t)x0 * (size_t)in_c;
+                for (c = 0; c + 4 <= run; c += 4) {
+                    memcpy(dst + c, src + c, 4);
+                }
+                for (; c < run; ++c) {
+                    dst[c] = src[c];
+                }
+                dst += run;
+            }
+            mcuforge_dsp_widen(block, column, 0, bytes, g->kernel_h * run);
+            return;
+        }
+        for (ky = 0; ky < g->kernel_h; ++ky) {
+            const int32_t y = y0 + ky * g->dilation_h;
+            for (kx = 0; kx < g->kernel_w; ++kx) {
+                const int32_t x = x0 + kx * g->dilation_w;
+                const int8_t *src = image + (size_t)y * in_row + (size_t)x * (size_t)in_c;
+                const int32_t inside = y >= 0 && y < g->in_h && x >= 0 && x < g->in_w;
+                for (c = 0; c < in_c; ++c) {
+                    *dst++ = inside ? src[c] : (int8_t)zero_point;
+                }
+            }
+        }
+        mcuforge_dsp_widen(block, column, 0, bytes, g->kernel_h * run);
+        return;
+    }
+    for (ky = 0; ky < g->kernel_h; ++ky) {
+        const int32_t y = y0 + ky * g->dilation_h;
+        const int8_t *row = image + (size_t)y * in_row;
+        if (y < 0 || y >= g->in_h) {
+            mcuforge_dsp_fill(block, column, ky * run, run, zero_point);
+        } else if (row_inside && g->dilation_w == 1) {
+            mcuforge_dsp_widen(block, column, ky * run, row + (size_t)x0 * (size_t)in_c, run);
+        } else {
+            for (kx = 0; kx < g->kernel_w; ++kx) {
+                const int32_t x = x0 + kx * g->dilation_w;
+                if (x >= 0 && x < g->in_w) {
+                    mcuforge_dsp_widen(block, column, ky * run + kx * in_c, row + (size_t)x * (size_t)in_c, in_c);
+                } else {
+                    mcuforge_dsp_fill(block, column, ky * run + kx * in_c, in_c, zero_point);
+                }
+            }
+        }
+    }
+}
+
+/* The outputs of the block's `pixels` (1 or 2) pixels, at out and out + out_c, with the output stage `mode`
+ * (dsp_s8.h). Both are literals at every call, so each combination compiles to its own loop. */
+MCUFORGE_INLINE void conv_dsp_block(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                    const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
+                                    int8_t *out) {
+    const int32_t out_c = p->geom.out_c;
+    const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
+    const int32_t zp = p->output_offset;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
+    int8_t *end = out + out_c - 1;
+    int32_t acc[4];
+    if (pixels == 2 && k % 4 == 0 && out_c > 1) {
+        mcuforge_dsp_pairs_job job;
+        job.block = block;
+        job.single_end = block + 4 * (size_t)((k >> 2) & 3);
+        job.end = block + MCUFORGE_DSP_BLOCK_WORDS(k);
+        job.table = table;
+        job.out = out;
+        job.out_c = out_c;
+        job.k = k;
+        job.pairs = out_c >> 1;
+        job.zero_point = zp;
+        job.act_min = lo;
+        job.act_max = hi;
+        mcuforge_dsp_pairs(job, filter, mode);
+        out += 2 * (size_t)job.pairs;
+        table += 2 * (size_t)job.pairs;
+        filter += 2 * (size_t)job.pairs * (size_t)k;
+    }
+    for (; out < end; out += 2, table += 2, filter += 2 * (size_t)k) {
+        mcuforge_dsp_channel ca;
+        mcuforge_dsp_channel cb;
+        acc[0] = acc[2] = table[0].bias;
+        acc[1] = acc[3] = table[1].bias;
+        mcuforge_dsp_dot_2x2(block, filter, filter + k, k, pixels, acc);
+        ca = table[0]; /* copies: the int8 stores below could alias the table, it would be reloaded each time */
+        cb = table[1];
+        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, zp, lo, hi);
+        out[1] = mcuforge_dsp_output(&cb, acc[1], mode, zp, lo, hi);
+        if (pixels == 2) {
+            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, zp, lo, hi);
+            out[out_c + 1] = mcuforge_dsp_output(&cb, acc[3], mode, zp, lo, hi);
+        }
+    }
+    if (out == end) { /* a lone last filter, computed twice */
+        mcuforge_dsp_channel ca;
+        acc[0] = acc[1] = acc[2] = acc[3] = table[0].bias;
+        mcuforge_dsp_dot_2x2(block, filter, filter, k, pixels, acc);
+        ca = table[0];
+        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, zp, lo, hi);
+        if (pixels == 2) {
+            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, zp, lo, hi);
+        }
+    }
+}
+
+MCUFORGE_INLINE void conv_dsp_run(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                                  int8_t *output, void *scratch, int32_t mode) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w * g->in_c;
+    mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
+    uint32_t *block = (uint32_t *)(table + g->out_c);
+    int8_t *bytes = (int8_t *)(block + MCUFORGE_DSP_BLOCK_WORDS(k));
+    int32_t column = 0;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    mcuforge_dsp_channels(table, g->out_c, p->bias_folded, &p->requant, p->output_offset, mode);
+    if (g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1) {
+        /* Pointwise: the pixels are consecutive, two of them widen with no call. */
+        const int32_t pixels = g->batches * g->in_h * g->in_w;
+        int32_t n;
+        for (n = 0; n + 2 <= pixels; n += 2) {
+            mcuforge_dsp_widen_pair(block, input, k);
+            conv_dsp_block(p, table, block, filter, 2, mode, output);
+            input += 2 * (size_t)k;
+            output += 2 * (size_t)g->out_c;
+        }
+        if (n < pixels) {
+            mcuforge_dsp_widen(block, 0, 0, input, k);
+            conv_dsp_block(p, table, block, filter, 1, mode, output);
+        }
+        return;
+    }
+    for (b = 0; b < g->batches; ++b) {
+        const int8_t *image = input + (size_t)b * (size_t)g->in_h * (size_t)g->in_w * (size_t)g->in_c;
+        for (oy = 0; oy < g->out_h; ++oy) {
+            for (ox = 0; ox < g->out_w; ++ox) {
+                conv_dsp_gather(p, image, oy * g->stride_h - g->pad_top, ox * g->stride_w - g->pad_left, block,
+                                column, bytes);
+                if (column == 1) {
+                    conv_dsp_block(p, table, block, filter, 2, mode, output);
+                    output += 2 * (size_t)g->out_c;
+                }
+                column ^= 1;
+            }
+        }
+    }
+    if (column == 1) {
+        conv_dsp_block(p, table, block, filter, 1, mode, output);
+    }
+}
+
+static void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                     void *scratch) {
+    const int32_t mode = mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max);
+    if (mode == MCUFORGE_DSP_FAST) {
+        conv_dsp_run(p, input, filter, output, scratch, MCUFORGE_DSP_FAST);
+    } else if (mode == MCUFORGE_DSP_WIDE) {
+        conv_dsp_run(p, input, filter, output, scratch, MCUFORGE_DSP_WIDE);
+    } else {
+        conv_dsp_run(p, input, filter, output, scratch, MCUFORGE_DSP_CLAMP);
+    }
+}
+#endif
+
 void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
-                      const int32_t *bias, int8_t *output) {
+                      const int32_t *bias, int8_t *output, void *scratch) {
     const mcuforge_conv_geometry *g = &p->geom;
     const size_t in_row = (size_t)g->in_w * (size_t)g->in_c;
     const size_t x_step = (size_t)g->stride_w * (size_t)g->in_c;
@@ -184,6 +375,13 @@ void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const 
     s.x_col = (size_t)g->dilation_w * (size_t)g->in_c;
     s.w_row = (size_t)g->kernel_w * (size_t)g->in_c;
     s.w_col = (size_t)g->in_c;
+#if defined(CONV_DSP)
+    if (p->dsp_requant && p->groups == 1) {
+        conv_dsp(p, input, filter, output, scratch);
+        return;
+    }
+#endif
+    (void)scratch;
     for (b = 0; b < g->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)g->in_h * in_row;
         for (oy = 0; oy < g->out_h; ++oy) {
@@ -213,7 +411,7 @@ void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const 
 }
 
 void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
-                          int8_t *output) {
+                          int8_t *output, void *scratch) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t rows = g->batches * g->in_h;
     const size_t in_c = (size_t)g->in_c;
@@ -227,6 +425,13 @@ void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, co
     s.x_col = 0;
     s.w_row = 0;
     s.w_col = 0;
+#if defined(CONV_DSP)
+    if (p->dsp_requant) {
+        conv_dsp(p, input, filter, output, scratch);
+        return;
+    }
+#endif
+    (void)scratch;
     /* Pixel pairs stay within a row: output row r may already lie over input rows before r (row_window). */
     for (r = 0; r < rows; ++r) {
         for (k = 0; k + 1 < g->in_w; k += 2) {

@@ -2,6 +2,7 @@
 #define MCUFORGE_CONV_2D_S8_H
 
 #include "conv_window.h"
+#include "dsp_s8.h"
 
 typedef struct {
     mcuforge_conv_geometry geom;
@@ -13,16 +14,25 @@ typedef struct {
     /* bias[oc] + input_offset * (sum of filter oc): the accumulator's start when no tap is padded. */
     const int32_t *bias_folded;
     mcuforge_requant requant;
+    /* MCUFORGE_DSP_FOLDED or _GENERAL: the form of the DSP variant's requantization that holds for this layer
+     * (dsp_s8.h), and `scratch` holds MCUFORGE_CONV_DSP_SCRATCH bytes; the DSP variant then runs when the
+     * target has the DSP extension. 0: the portable code runs everywhere. */
+    int32_t dsp_requant;
 } mcuforge_conv_params;
+
+/* Scratch of the DSP variant (groups == 1): the channel table (20 bytes a channel), two pixels' input windows
+ * widened to q15 pairs, and one window gathered as bytes when in_c is not a multiple of 4. */
+#define MCUFORGE_CONV_DSP_SCRATCH(out_c, kernel_values, in_c) \
+    (20 * (size_t)(out_c) + 4 * MCUFORGE_DSP_BLOCK_WORDS(kernel_values) + ((in_c) % 4 ? (size_t)(kernel_values) : 0))
 
 /* TFLite's ConvPerChannel: y[oc] = clamp(requant(bias[oc] + sum over the taps inside the input of
  * (x + input_offset) * w[oc]) + output_offset). NHWC input, OHWI filter [out_c, KH, KW, in_c / groups],
  * symmetric filter; bias may be NULL. */
 void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
-                      const int32_t *bias, int8_t *output);
+                      const int32_t *bias, int8_t *output, void *scratch);
 
 /* The same for a 1x1 filter, stride 1, no padding, one group: a matrix product over pixels. */
 void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
-                          int8_t *output);
+                          int8_t *output, void *scratch);
 
 #endif

@@ -1,7 +1,7 @@
 #ifndef MCUFORGE_FULLY_CONNECTED_S8_H
 #define MCUFORGE_FULLY_CONNECTED_S8_H
 
-#include "mcuforge_common.h"
+#include "dsp_s8.h"
 
 typedef struct {
     int32_t batches; /* rows of the input */
@@ -15,7 +15,8 @@ typedef struct {
     mcuforge_requant requant;
 } mcuforge_fc_params;
 
-/* y[b][u] = clamp(requant(sum_d (x[b][d] + in_off) * (w[u][d] + w_off) + bias[u]) + out_off). bias may be NULL. */
+/* y[b][u] = clamp(requant(sum_d (x[b][d] + in_off) * (w[u][d] + w_off) + bias[u]) + out_off). bias may be NULL.
+ * With the DSP extension and symmetric weights (w_off 0), two units at a time through SMLAD (dsp_s8.h). */
 void mcuforge_fully_connected_s8(const mcuforge_fc_params *p, const int8_t *input, const int8_t *weights,
                                  const int32_t *bias, int8_t *output);
 

@@ -1,8 +1,9 @@
 """CONV_2D: NHWC input, OHWI filter [out, KH, KW, in / groups], optional bias; int8 (per-channel or per-tensor
 filter scales on axis 0, int32 bias), float32, or hybrid (float32 activations, int8 filter with one scale).
 
-The reference kernel is TFLite's ConvPerChannel as one float64 matmul over im2col rows; float64 is exact for
-int8 products and their sums. Grouped convolution (input depth a multiple of the filter's) follows the same
+The int8 reference kernel is TFLite's ConvPerChannel as one float64 matmul over im2col rows; float64 is exact
+for int8 products and their sums. The float32 kernel accumulates in float32 in TFLite's reference Conv order
+(see `_grouped_matmul_f32`), so it equals LiteRT to the bit. Grouped convolution (input depth a multiple of the filter's) follows the same
 kernel's `groups = input_depth / filter_input_depth`.
 
 Hybrid ("dynamic range" quantized) convs run as LiteRT's EvalHybrid: each batch item is quantized
@@ -17,8 +18,9 @@ from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
 from mcuforge.ops.conv_common import (CONV_ATTRS, ConvGeometry, centered_input, check_conv_tensors,
-                                      check_window_attrs, conv_geometry, finish_conv, float_activation_range,
-                                      folded_bias, geometry_fields, is_hybrid, output_multipliers, row_window)
+                                      check_window_attrs, conv_geometry, dsp_requant, finish_conv,
+                                      float_activation_range, folded_bias, geometry_fields, is_hybrid,
+                                      output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 
 
@@ -62,6 +64,26 @@ def _grouped_matmul(rows: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups:
     return acc
 
 
+def _grouped_matmul_f32(rows: np.ndarray, w: np.ndarray, geom: ConvGeometry, groups: int) -> np.ndarray:
+    """The float32 form of `_grouped_matmul`, summed as TFLite's reference Conv: one float32 accumulator per
+    output, products added one at a time in (ky, kx, c) order. Vectorized over positions and channels; the
+    Python loop runs over the KH*KW*C_in/G products (NumPy rounds each product and each sum to float32)."""
+    out_channels = w.shape[0]
+    taps = geom.kernel_h * geom.kernel_w
+    # [G, K, P] and [G, K, F/G]: row k of each is contiguous.
+    per_group = np.ascontiguousarray(
+        rows.astype(np.float32).reshape(len(rows), taps, groups, -1).transpose(2, 1, 3, 0)
+        .reshape(groups, -1, len(rows)))
+    filters = np.ascontiguousarray(
+        w.astype(np.float32).reshape(groups, out_channels // groups, -1).transpose(0, 2, 1))
+    acc = np.zeros((groups, len(rows), out_channels // groups), np.float32)
+    product = np.empty_like(acc)
+    for k in range(per_group.shape[1]):
+        np.multiply(per_group[:, k, :, np.newaxis], filters[:, k, np.newaxis, :], out=product)
+        acc += product
+    return acc.transpose(1, 0, 2).reshape(len(rows), out_channels)
+
+
 def _symmetric_quantize(x: np.ndarray) -> tuple[np.ndarray, np.float32]:
     """LiteRT's SymmetricQuantizeFloats on one batch item: int8 values (as float64) in [-127, 127] and the
     float32 scale range / 127, computed in float32 as the C code does (scale 1 for an all-zero input)."""
@@ -91,6 +113,9 @@ def reference(op: Op, graph: Graph, inputs):
     if is_hybrid(op, graph):
         return [_hybrid_reference(op, graph, x, w, bias)]
     geom = conv_geometry(op, graph)
+    if x.dtype == np.float32:
+        rows = geom.im2col(geom.padded(x))  # float32 rows; a padded tap adds 0 * w, which changes no sum
+        return [finish_conv(op, graph, _grouped_matmul_f32(rows, w, geom, _groups(op, graph)), bias)]
     rows = geom.im2col(geom.padded(centered_input(op, graph, x)))  # [positions, KH*KW*C_in]
     acc = _grouped_matmul(rows, w, geom, _groups(op, graph))
     return [finish_conv(op, graph, acc, bias)]
@@ -118,25 +143,45 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         params = ctx.params("mcuforge_conv_f32_params", {"geom": geom, "groups": _groups(op, graph),
                                                          "act_min": lo, "act_max": hi})
         return f"mcuforge_conv_f32({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr});"
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)
     ctx.use_kernel("conv_2d_s8")
     lo, hi = output_activation_range(op, graph)
-    sums = w.data.reshape(w.shape[0], -1).sum(axis=1, dtype=np.int64)
+    dsp, bias_folded = _dsp_requant(op, graph)
     params = ctx.params("mcuforge_conv_params", {
         "geom": geom, "groups": _groups(op, graph), "input_offset": -x.quant.scalar_zero_point,
         "output_offset": y.quant.scalar_zero_point, "act_min": lo, "act_max": hi,
-        "bias_folded": ctx.const_array("bias_folded", folded_bias(op, graph, sums)),
-        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[0]))})
+        "bias_folded": ctx.const_array("bias_folded", bias_folded),
+        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[0])), "dsp_requant": dsp})
+    scratch = ctx.scratch() if dsp else "NULL"
     if pointwise:
-        return f"mcuforge_conv_1x1_s8({params}, {x_ptr}, {w_ptr}, {y_ptr});"
-    return f"mcuforge_conv_s8({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr});"
+        return f"mcuforge_conv_1x1_s8({params}, {x_ptr}, {w_ptr}, {y_ptr}, {scratch});"
+    return f"mcuforge_conv_s8({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, {scratch});"
+
+
+def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
+    """The int8 kernel's (`dsp_requant`, `bias_folded`): the form of its DSP variant's requantization
+    (conv_common.dsp_requant), 0 when the layer cannot take the DSP variant (grouped, or a requantization outside
+    both forms), and the folded bias."""
+    w = graph.tensors[op.inputs[1]]
+    flat = w.data.reshape(w.shape[0], -1).astype(np.int64)
+    start = folded_bias(op, graph, flat.sum(axis=1))
+    if _groups(op, graph) != 1:
+        return 0, start
+    return dsp_requant(op, graph, start, np.abs(flat).sum(axis=1), *output_multipliers(op, graph, w.shape[0]))
 
 
 def scratch_bytes(op: Op, graph: Graph) -> int:
-    """A hybrid conv quantizes one batch item of its input into int8 scratch."""
-    if not is_hybrid(op, graph):
+    """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
+    MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), reserved whatever the
+    target: the same library runs the DSP variant on cores with the DSP extension, portable code elsewhere."""
+    if is_hybrid(op, graph):
+        shape = graph.tensors[op.inputs[0]].shape
+        return shape[1] * shape[2] * shape[3]
+    if graph.tensors[op.inputs[0]].dtype != "int8" or not _dsp_requant(op, graph)[0]:
         return 0
-    shape = graph.tensors[op.inputs[0]].shape
-    return shape[1] * shape[2] * shape[3]
+    w = graph.tensors[op.inputs[1]]
+    k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
+    return 20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + (k if in_c % 4 else 0)
 
 
 def macs(op: Op, graph: Graph) -> int:

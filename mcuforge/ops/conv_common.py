@@ -14,7 +14,7 @@ from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import (activation_range_float, apply_float_activation, conv_output_size, conv_padding,
                                  output_activation_range, require, require_quantized, saturate)
-from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers
+from mcuforge.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multipliers, use_rounding
 
 # Attributes both conv ops read from Conv2DOptions / DepthwiseConv2DOptions.
 CONV_ATTRS = {"padding": "SAME", "stride_w": 1, "stride_h": 1, "dilation_w_factor": 1, "dilation_h_factor": 1,
@@ -202,6 +202,42 @@ def folded_bias(op: Op, graph: Graph, filter_sums: np.ndarray) -> np.ndarray:
         raise UnsupportedOpError(f"{graph.where()}: {op.type} ({op.outputs[0]}): bias plus input offset times "
                                  "the filter sum overflows int32")
     return folded.astype(np.int32)
+
+
+# The forms of the DSP kernels' requantization (kernels/dsp_s8.h, MCUFORGE_DSP_FOLDED / _GENERAL): both need
+# accumulators in [-2^30, 2^30) (twice the accumulator fits in int32); the folded form TFLite shifts in
+# [-22, -1], the general one in [-31, 0].
+DSP_ACC_LIMIT = 1 << 30
+DSP_FOLDED, DSP_GENERAL = 1, 2
+
+
+def dsp_requant(op: Op, graph: Graph, start: np.ndarray, weight_abs_sums: np.ndarray, multipliers: np.ndarray,
+                shifts: np.ndarray, max_abs_input: int = 128) -> tuple[int, np.ndarray]:
+    """(the params' `dsp_requant`, the accumulator starts to emit): the DSP requantization form that is exact for
+    every channel, whose accumulator is `start[c]` plus products of inputs at most `max_abs_input` in magnitude
+    with filter c, or 0 for none. A channel whose filter is all zero (a pruned channel, often with a bias of
+    +-2^30 that pins its output to the clamp) has a constant output: its start is clipped into the DSP range
+    when that leaves the output unchanged, for the portable kernels too (the same array serves both)."""
+    start = start.astype(np.int64)
+    dead = weight_abs_sums == 0
+    if np.any(dead):
+        out = graph.tensors[op.outputs[0]]
+        lo, hi = output_activation_range(op, graph)
+
+        def outputs(acc):
+            with use_rounding("double"):  # conv kernels round twice in both runtimes
+                return np.clip(multiply_by_quantized_multiplier(acc, multipliers, shifts) + out.quant.scalar_zero_point,
+                               lo, hi)
+        clipped = np.where(dead, np.clip(start, -DSP_ACC_LIMIT, DSP_ACC_LIMIT - 1), start)
+        start = np.where(outputs(clipped) == outputs(start), clipped, start)
+    reach = max_abs_input * weight_abs_sums.astype(np.int64)
+    start = start.astype(np.int32)  # clipped or as folded_bias made it: int32
+    if not (np.all(start - reach >= -DSP_ACC_LIMIT) and np.all(start + reach < DSP_ACC_LIMIT)
+            and np.all(multipliers >= 0)):
+        return 0, start
+    if np.all((shifts >= -22) & (shifts <= -1)) and np.all(multipliers > 0):
+        return DSP_FOLDED, start
+    return (DSP_GENERAL if np.all((shifts >= -31) & (shifts <= 0)) else 0), start
 
 
 def row_window(op: Op, graph: Graph) -> tuple[int, int]:

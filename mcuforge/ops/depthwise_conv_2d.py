@@ -2,7 +2,8 @@
 (per-channel scales on axis 3, or per-tensor; int32 bias) or float32.
 
 Output channel c * M + m filters input channel c (TFLite's DepthwiseConvPerChannel). The reference kernel
-sums KH * KW shifted views of the padded input in float64, exact for int8."""
+sums KH * KW shifted views of the padded input: in float64 for int8 (exact), in float32 for float32 (TFLite's
+reference order, bit-exact)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import numpy as np
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
 from mcuforge.ops.conv_common import (CONV_ATTRS, centered_input, check_conv_tensors, check_window_attrs,
-                                      conv_geometry, finish_conv, float_activation_range, folded_bias,
-                                      geometry_fields, output_multipliers, row_window)
+                                      conv_geometry, dsp_requant, finish_conv, float_activation_range,
+                                      folded_bias, geometry_fields, output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 
 
@@ -43,11 +44,14 @@ def reference(op: Op, graph: Graph, inputs):
     bias = inputs[2] if len(inputs) > 2 else None
     geom = conv_geometry(op, graph)
     multiplier = w.shape[3] // x.shape[3]
-    padded = geom.padded(centered_input(op, graph, x))
+    # float32: TFLite's reference DepthwiseConv sums one float32 product per tap in (ky, kx) order, as here
+    # (a padded tap adds 0 * w, which changes no sum); int8: float64, exact.
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    padded = geom.padded(x if dtype == np.float32 else centered_input(op, graph, x))
     if multiplier > 1:
         padded = np.repeat(padded, multiplier, axis=3)  # channel c feeds outputs c*M .. c*M + M - 1
-    filters = w.astype(np.float64)
-    acc = np.zeros((x.shape[0], geom.out_h, geom.out_w, w.shape[3]))
+    filters = w.astype(dtype)
+    acc = np.zeros((x.shape[0], geom.out_h, geom.out_w, w.shape[3]), dtype)
     for ky in range(geom.kernel_h):
         for kx in range(geom.kernel_w):
             acc += geom.tap(padded, ky, kx) * filters[0, ky, kx]
@@ -65,14 +69,42 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         lo, hi = float_activation_range(op, graph)
         params = ctx.params("mcuforge_depthwise_conv_f32_params", {**fields, "act_min": lo, "act_max": hi})
         return f"mcuforge_depthwise_conv_f32({params}, {args});"
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)
     ctx.use_kernel("depthwise_conv_2d_s8")
     lo, hi = output_activation_range(op, graph)
-    sums = w.data.reshape(-1, w.shape[3]).sum(axis=0, dtype=np.int64)
+    dsp, bias_folded = _dsp_requant(op, graph)
     params = ctx.params("mcuforge_depthwise_conv_params", {
         **fields, "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
-        "act_min": lo, "act_max": hi, "bias_folded": ctx.const_array("bias_folded", folded_bias(op, graph, sums)),
-        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3]))})
-    return f"mcuforge_depthwise_conv_s8({params}, {args});"
+        "act_min": lo, "act_max": hi, "bias_folded": ctx.const_array("bias_folded", bias_folded),
+        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3])), "dsp_requant": dsp})
+    return f"mcuforge_depthwise_conv_s8({params}, {args}, {ctx.scratch() if dsp else 'NULL'});"
+
+
+def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
+    """The int8 kernel's (`dsp_requant`, `bias_folded`): the form of its DSP variant's requantization
+    (conv_common.dsp_requant), 0 when the layer cannot take the DSP variant (not 3x3, a depth multiplier,
+    dilation, a stride_w above 2, or a requantization outside both forms), and the folded bias."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    g = conv_geometry(op, graph)
+    flat = w.data.reshape(-1, w.shape[3]).astype(np.int64)
+    start = folded_bias(op, graph, flat.sum(axis=0))
+    if (w.shape[1:3] != (3, 3) or w.shape[3] != x.shape[3] or (g.dilation_h, g.dilation_w) != (1, 1)
+            or g.stride_w > 2):
+        return 0, start
+    return dsp_requant(op, graph, start, np.abs(flat).sum(axis=0), *output_multipliers(op, graph, w.shape[3]))
+
+
+def scratch_bytes(op: Op, graph: Graph) -> int:
+    """The int8 kernel's DSP variant takes MCUFORGE_DEPTHWISE_DSP_SCRATCH bytes: a channel table with the filter
+    as q15 pairs, and three input rows transposed to int16. Reserved whatever the target: the same library runs
+    the DSP variant on cores with the DSP extension, portable code elsewhere."""
+    x = graph.tensors[op.inputs[0]]
+    if x.dtype != "int8" or not _dsp_requant(op, graph)[0]:
+        return 0
+    g = conv_geometry(op, graph)
+    width = max(x.shape[2] + g.pad_left, (g.out_w - 1) * g.stride_w + 4)
+    width += width % 2
+    return 44 * x.shape[3] + 6 * x.shape[3] * width
 
 
 def macs(op: Op, graph: Graph) -> int:
@@ -91,6 +123,7 @@ register(OpDef(
     macs=macs,
     c_kernel="depthwise_conv_2d",
     emit_c=emit_c,
+    scratch_bytes=scratch_bytes,
     row_window=row_window,
     doc="Depthwise 2-D convolution, filter [1, KH, KW, C*M]; SAME/VALID padding, strides, dilation.",
 ))

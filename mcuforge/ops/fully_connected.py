@@ -28,6 +28,9 @@ def check(op: Op, graph: Graph) -> None:
     if x.dtype == "int8":
         require(w.dtype == "int8", op, graph, f"int8 input needs int8 weights, got {w.dtype}")
         require_quantized(op, graph, [op.inputs[0], op.inputs[1], op.outputs[0]])
+    else:  # no hybrid (float input, int8 weights) FULLY_CONNECTED yet: refuse rather than compute it wrong
+        require(w.dtype == "float32", op, graph, f"float32 input needs float32 weights, got {w.dtype} "
+                "(hybrid FULLY_CONNECTED is not supported)")
 
 
 def output_multipliers(op: Op, graph: Graph) -> tuple[np.ndarray, np.ndarray]:
@@ -51,9 +54,17 @@ def reference(op: Op, graph: Graph, inputs):
     depth = w.shape[1]
     rows = x.reshape(-1, depth)
     if x.dtype == np.float32:
-        y = rows.astype(np.float32) @ w.T.astype(np.float32)
+        # reference_ops::FullyConnected: one float32 accumulator per output, products added in depth order,
+        # then the bias. The Python loop runs over depth; each step is vectorized over batches and units.
+        rows_t = np.ascontiguousarray(rows.astype(np.float32).T)  # [depth, batches]
+        w_t = np.ascontiguousarray(w.astype(np.float32).T)  # [depth, units]
+        y = np.zeros((rows.shape[0], w.shape[0]), np.float32)
+        product = np.empty_like(y)
+        for d in range(depth):
+            np.multiply(rows_t[d, :, np.newaxis], w_t[d], out=product)
+            y += product
         if b is not None:
-            y = y + b
+            y = y + b.astype(np.float32)
         y = apply_float_activation(y, op.attrs.get("fused_activation_function", "NONE"))
         return [y.reshape(out_t.shape)]
     x_zp = graph.tensors[op.inputs[0]].quant.scalar_zero_point
@@ -85,6 +96,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         lo, hi = activation_range_float(op.attrs.get("fused_activation_function", "NONE"))
         params = ctx.params("mcuforge_fc_f32_params", {**dims, "act_min": lo, "act_max": hi})
         return f"mcuforge_fully_connected_f32({params}, {args});"
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)  # fully_connected_s8.h includes it: the DSP variant
     ctx.use_kernel("fully_connected_s8")
     lo, hi = output_activation_range(op, graph)
     params = ctx.params("mcuforge_fc_params", {

@@ -82,7 +82,13 @@ def _average_reference(op: Op, graph: Graph, inputs):
     out_t = graph.tensors[op.outputs[0]]
     count = _in_bounds_counts(op, graph)[None, :, :, None]
     if x.dtype == np.float32:
-        total = _pool_windows(op, graph, x, np.float32(0)).sum(axis=(-2, -1), dtype=np.float32)
+        # reference_ops::AveragePool: taps summed in float32 row by row (a padded tap adds 0, which changes no
+        # sum), then divided by the in-bounds count.
+        windows = _pool_windows(op, graph, x.astype(np.float32), np.float32(0))
+        total = np.zeros(windows.shape[:-2], np.float32)
+        for ky in range(windows.shape[-2]):
+            for kx in range(windows.shape[-1]):
+                total += windows[..., ky, kx]
         y = total / count.astype(np.float32)
         return [apply_float_activation(y, op.attrs["fused_activation_function"])]
     acc = _pool_windows(op, graph, x.astype(np.int64), 0).sum(axis=(-2, -1))

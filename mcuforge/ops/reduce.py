@@ -109,12 +109,27 @@ def _mean_count_multiplier(op: Op, graph: Graph) -> tuple[int, int]:
     return (multiplier << extra) // count, shift - extra
 
 
+def _mean_float32(op: Op, graph: Graph, x: np.ndarray) -> np.ndarray:
+    """reference_ops::Mean: one float32 sum per output, the reduced elements added in row-major input order,
+    then divided by the count (as float32). The Python loop runs over the reduced elements.
+
+    LiteRT's BUILTIN_REF MEAN over the last axis alone takes Eigen's vectorized sum (optimized_ops::MeanGeneral)
+    instead, whose order depends on the build: only that case may differ from LiteRT by an ulp."""
+    axes = sorted(resolved_axes(op, graph))
+    kept = [d for d in range(x.ndim) if d not in axes]
+    grouped = x.astype(np.float32).transpose(kept + axes)
+    grouped = grouped.reshape(grouped.shape[:len(kept)] + (-1,))
+    total = np.zeros(grouped.shape[:-1], np.float32)
+    for r in range(grouped.shape[-1]):
+        total += grouped[..., r]
+    return total / np.float32(_count(op, graph))
+
+
 def _mean_reference(op: Op, graph: Graph, inputs):
     x = inputs[0]
     out_shape = graph.tensors[op.outputs[0]].shape
     if x.dtype == np.float32:
-        axes = tuple(resolved_axes(op, graph))
-        return [x.astype(np.float32).mean(axis=axes, dtype=np.float32).reshape(out_shape)]
+        return [_mean_float32(op, graph, x).reshape(out_shape)]
     return [_mean_int8(op, graph, x)]
 
 

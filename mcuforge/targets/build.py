@@ -117,9 +117,10 @@ def _replace_dir(tmp: Path, outdir: Path) -> None:
 
 def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", name: str = "model",
                    force: bool = False, opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES,
-                   **codegen_options) -> FirmwareBuild:
+                   cflags: tuple[str, ...] = (), **codegen_options) -> FirmwareBuild:
     """Generate, cross-compile and link the model for `target`; returns where everything is. A non-empty
-    `outdir` is replaced only with `force`; a failure leaves it untouched."""
+    `outdir` is replaced only with `force`; a failure leaves it untouched. `cflags` are added to every
+    compile, e.g. "-DMCUFORGE_NO_DSP" for the portable kernels on a core with the DSP extension."""
     profile = buildable_profile(target)
     if codegen_options.get("weights_blob"):
         raise McuforgeError("mcuforge build: --weights-blob is not supported for bare-metal builds yet")
@@ -144,7 +145,7 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
         (firmware / "main.c").write_text(render_runner_main(graph, prefix))
         (firmware / "link.ld").write_text(render_linker_script(profile, stack_bytes))
 
-        cflags = [*profile.gcc_flags, *STRICT_CFLAGS, opt, *SECTION_CFLAGS, f"-I{tmp / 'lib'}"]
+        cflags = [*profile.gcc_flags, *STRICT_CFLAGS, opt, *SECTION_CFLAGS, *cflags, f"-I{tmp / 'lib'}"]
         objects: dict[str, Path] = {}
         sources = [tmp / "lib" / f"{prefix}.c", *[tmp / "lib" / f"{k}.c" for k in compiled.sources.kernels],
                    firmware / "startup_cortex_m.c", firmware / "main.c"]

@@ -31,6 +31,16 @@ class PowerFigure:
 
 
 @dataclass(frozen=True)
+class TimeFigure:
+    """A datasheet time, e.g. the wake-up from the sleep mode of `Board.sleep` to running code."""
+
+    microseconds: float
+    condition: str
+    source: str
+    confidence: str = "approximate"
+
+
+@dataclass(frozen=True)
 class MemoryMap:
     """Where the linker puts code and data: flash (boot address, vector table) and one contiguous RAM."""
 
@@ -51,6 +61,7 @@ class Board:
     supply_v: float
     active: PowerFigure
     sleep: PowerFigure
+    wakeup: TimeFigure | None = None  # from `sleep` to running code (report/power.py charges it at active power)
 
 
 @dataclass(frozen=True)
@@ -144,44 +155,60 @@ RP2040 = Board(
     "Raspberry Pi Pico", "RP2040", 133_000_000, 2 * MIB, 264 * KIB,
     MemoryMap(0x10000000, 2 * MIB, 0x20000000, 264 * KIB), 3.3,
     _power(180, "uA/MHz", "both cores running, DVDD 1.1 V", "RP2040 Datasheet §5.4 'Power Consumption'"),
-    _power(180, "uA", "DORMANT, clocks stopped", "RP2040 Datasheet §5.4 'Power Consumption'"))
+    _power(180, "uA", "DORMANT, clocks stopped", "RP2040 Datasheet §5.4 'Power Consumption'"),
+    TimeFigure(1000, "DORMANT exit: crystal oscillator restart (XOSC startup delay ~1 ms)",
+               "RP2040 Datasheet §2.16 'Crystal Oscillator (XOSC)', startup delay"))
 STM32F207 = Board(
     "STM3220G-EVAL", "STM32F207ZG", 120_000_000, 1 * MIB, 128 * KIB,
     MemoryMap(0x08000000, 1 * MIB, 0x20000000, 128 * KIB), 3.3,
     _power(188, "uA/MHz", "Run from flash, ART accelerator on", "STM32F205xx/F207xx datasheet DS6329, features"),
-    _power(550, "uA", "Stop, regulator in low-power mode", "STM32F205xx/F207xx datasheet DS6329"))
+    _power(550, "uA", "Stop, regulator in low-power mode", "STM32F205xx/F207xx datasheet DS6329"),
+    TimeFigure(20, "Stop exit, regulator in low-power mode, HSI restart",
+               "STM32F205xx/F207xx datasheet DS6329, table 'Low-power mode wakeup timings'"))
 STM32L4R5 = Board(
     "NUCLEO-L4R5ZI", "STM32L4R5ZI", 120_000_000, 2 * MIB, 640 * KIB,
     MemoryMap(0x08000000, 2 * MIB, 0x20000000, 640 * KIB), 3.3,
     _power(110, "uA/MHz", "Run, LDO, from flash", "STM32L4R5xx datasheet DS12023, features"),
-    _power(2.8, "uA", "Stop 2 with RTC", "STM32L4R5xx datasheet DS12023, features"))
+    _power(2.8, "uA", "Stop 2 with RTC", "STM32L4R5xx datasheet DS12023, features"),
+    TimeFigure(6, "Stop 2 exit to Run on MSI", "STM32L4R5xx datasheet DS12023, table 'Low-power mode wakeup "
+               "timings' (tWUSTOP2)"))
 NRF52840 = Board(
     "nRF52840 DK", "nRF52840", 64_000_000, 1 * MIB, 256 * KIB,
     MemoryMap(0x00000000, 1 * MIB, 0x20000000, 256 * KIB), 3.0,
     _power(52, "uA/MHz", "CoreMark from flash, DC/DC at 3 V", "nRF52840 Product Specification v1.x, key features"),
-    _power(1.5, "uA", "System ON, RTC wake-up", "nRF52840 Product Specification v1.x, key features"))
+    _power(1.5, "uA", "System ON, RTC wake-up", "nRF52840 Product Specification v1.x, key features"),
+    TimeFigure(5, "System ON idle to CPU running (tIDLE2CPU), low-power sub-mode",
+               "nRF52840 Product Specification v1.x, 'Electrical specification' of POWER"))
 STM32H7A3 = Board(
     "NUCLEO-H7A3ZI-Q", "STM32H7A3ZI", 280_000_000, 2 * MIB, 1400 * KIB,
     MemoryMap(0x08000000, 2 * MIB, 0x24000000, 1 * MIB), 3.3,  # 1 MB AXI SRAM is the largest region
     _power(120, "uA/MHz", "Run from flash, SMPS", "STM32H7A3xI/G datasheet DS13195"),
-    _power(32, "uA", "Stop, full SRAM retention", "STM32H7A3xI/G datasheet DS13195"))
+    _power(32, "uA", "Stop, full SRAM retention", "STM32H7A3xI/G datasheet DS13195"),
+    TimeFigure(30, "Stop exit, SVOS low, HSI restart", "STM32H7A3xI/G datasheet DS13195, table 'Low-power mode "
+               "wakeup timings'"))
 STM32U585 = Board(
     "B-U585I-IOT02A", "STM32U585AI", 160_000_000, 2 * MIB, 786 * KIB,
     MemoryMap(0x08000000, 2 * MIB, 0x20000000, 768 * KIB), 3.3,  # SRAM1-3 are contiguous: 768 KB
     _power(19.5, "uA/MHz", "Run, SMPS at 3.3 V", "STM32U575xx/585xx datasheet DS13086, features"),
-    _power(4.0, "uA", "Stop 2, full SRAM retention", "STM32U575xx/585xx datasheet DS13086"))
+    _power(4.0, "uA", "Stop 2, full SRAM retention", "STM32U575xx/585xx datasheet DS13086"),
+    TimeFigure(10, "Stop 2 exit to Run on MSI/HSI16", "STM32U575xx/585xx datasheet DS13086, table 'Low-power mode "
+               "wakeup timings'"))
 ESP32 = Board(
     "ESP32-DevKitC (ESP32-WROOM-32)", "ESP32-D0WD-V3", 240_000_000, 4 * MIB, 520 * KIB,
     MemoryMap(0x400D0000, 3 * MIB, 0x3FFB0000, 320 * KIB), 3.3,
     _power(68, "mA", "Modem-sleep, 240 MHz dual-core (datasheet range 30-68 mA)",
            "ESP32 Series Datasheet v3.5, Table 'Power Consumption by Power Modes'", "datasheet"),
     _power(800, "uA", "Light-sleep", "ESP32 Series Datasheet v3.5, Table 'Power Consumption by Power Modes'",
-           "datasheet"))
+           "datasheet"),
+    TimeFigure(1000, "light-sleep exit (clock and flash cache restore)",
+               "ESP-IDF Programming Guide, 'Sleep Modes' (light sleep); order of magnitude"))
 ESP32S3 = Board(
     "ESP32-S3-DevKitC-1 (ESP32-S3-WROOM-1-N8)", "ESP32-S3", 240_000_000, 8 * MIB, 512 * KIB,
     MemoryMap(0x42000000, 8 * MIB, 0x3FC88000, 416 * KIB), 3.3,
     _power(45, "mA", "Modem-sleep, 240 MHz dual-core", "ESP32-S3 Series Datasheet, 'Current Consumption'"),
-    _power(240, "uA", "Light-sleep", "ESP32-S3 Series Datasheet, 'Current Consumption'"))
+    _power(240, "uA", "Light-sleep", "ESP32-S3 Series Datasheet, 'Current Consumption'"),
+    TimeFigure(1000, "light-sleep exit (clock and flash cache restore)",
+               "ESP-IDF Programming Guide, 'Sleep Modes' (light sleep); order of magnitude"))
 
 _ARM_COMMON = ("-mthumb",)
 PROFILES: dict[str, TargetProfile] = {p.name: p for p in (

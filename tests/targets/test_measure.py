@@ -56,8 +56,9 @@ def test_instructions_are_charged_to_their_layer(ad_build):
     layers = {layer.index: layer for layer in counts.layers}
     assert layers[-1].instructions < 20  # invoke's own entry and exit
     for layer in counts.layers[1:]:
-        # plain C fully connected: ~7 instructions per MAC plus per-output requantization
-        assert 5 < layer.instructions / layer.macs < 20, layer
+        # fully connected with the Cortex-M4's SMLAD: ~2.3 instructions per MAC (plain C: ~7), plus the per-output
+        # requantization
+        assert 1.5 < layer.instructions / layer.macs < 20, layer
     # same shape (128x128), same count, to within per-value branches of the requantization
     assert abs(layers[1].instructions - layers[2].instructions) < 0.01 * layers[1].instructions
 

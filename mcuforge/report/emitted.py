@@ -1,0 +1,93 @@
+"""What each layer's C emitter would produce, without writing anything: the kernel files it links, the weight
+arrays and the parameter tables. The estimator sizes flash from it; the calibration keys kernel code by it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcuforge.codegen.emit import EmitContext
+from mcuforge.errors import McuforgeError
+from mcuforge.ir import Graph
+from mcuforge.ops.registry import get_op
+from mcuforge.quant.fixed_point import use_compat, use_rounding
+from mcuforge.report.cost_model import param_array_bytes
+from mcuforge.runtime.reference import op_rounding
+
+
+@dataclass
+class Emitted:
+    kernels: list[str]  # every kernel file the op calls into (also those an earlier op already linked)
+    weight_bytes: int
+    weights: int
+    array_bytes: int
+    struct_fields: int  # scalar fields of the op's parameter structs (flash: ~4 bytes each on a 32-bit core)
+    note: str = ""
+
+
+def emit_layers(graph: Graph, plan) -> list[Emitted]:
+    """Run each op's C emitter on a scratch context: the kernels and tables the generated code would hold."""
+    ctx = EmitContext(graph=graph, plan=plan)
+    used: set[str] = set()
+    link = ctx.use_kernel
+
+    def use_kernel(stem: str, *args, **kwargs) -> None:
+        used.add(stem)
+        link(stem, *args, **kwargs)
+
+    ctx.use_kernel = use_kernel
+    seen: set[str] = set()
+    rows = []
+    for i, op in enumerate(graph.ops):
+        opdef = get_op(op.type)
+        if opdef.view_of_input:
+            rows.append(Emitted([], 0, 0, 0, 0))
+            continue
+        ctx.op_index = i
+        used.clear()
+        arrays, structs = len(ctx.arrays), len(ctx.structs)
+        note = ""
+        if opdef.emit_c is None:
+            note = "no C kernel yet"
+        else:
+            try:
+                with use_compat("tflm"), use_rounding(op_rounding(opdef, "tflm")):
+                    opdef.emit_c(op, graph, ctx)
+            except McuforgeError as exc:
+                note = f"not compilable: {exc}"
+        new = ctx.arrays[arrays:]
+        consts = [n for n in op.inputs if n and graph.tensors[n].is_constant and n not in seen]
+        seen.update(consts)
+        if note:  # no emitter output: count the constant inputs the op would store
+            weight_bytes = sum(graph.tensors[n].nbytes for n in consts)
+        else:
+            weight_bytes = sum(a.values.nbytes for a in new if a.is_weight)
+        rows.append(Emitted(
+            kernels=sorted(used), weight_bytes=weight_bytes,
+            weights=sum(graph.tensors[n].size for n in consts),
+            array_bytes=param_array_bytes(new),
+            struct_fields=struct_fields(ctx.structs[structs:]), note=note))
+    return rows
+
+
+def struct_fields(structs: list[str]) -> int:
+    """Scalar initializers in emitted `static const T name = {...};` definitions."""
+    count = 0
+    for text in structs:
+        body = text[text.index("{"):text.rindex("}")].replace("{", ",").replace("}", ",")
+        count += sum(1 for item in body.split(",") if item.strip())
+    return count
+
+
+def kernel_users(graph: Graph, emitted: list[Emitted]) -> dict[str, list[str]]:
+    """Kernel file -> the op types that call into it (one file may hold several entry points, e.g. pooling)."""
+    users: dict[str, set[str]] = {}
+    for op, em in zip(graph.ops, emitted):
+        for stem in em.kernels:
+            users.setdefault(stem, set()).add(op.type)
+    return {stem: sorted(ops) for stem, ops in sorted(users.items())}
+
+
+def kernel_code_key(stem: str, op_types: list[str]) -> str:
+    """The calibration's key for a kernel file's code size: what the linker keeps depends on the entry points
+    used (--gc-sections), e.g. "pooling_s8:AVERAGE_POOL_2D"."""
+    return f"{stem}:{'+'.join(sorted(op_types))}"
