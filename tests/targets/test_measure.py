@@ -70,6 +70,6 @@ def test_latency_estimate(ad_build):
     assert m4.instructions == counts.instructions and m4.macs == counts.macs
     assert m4.cycles > counts.instructions  # loads and taken branches cost more than one cycle on the M4
     assert m7.cycles < m4.cycles  # dual issue
-    assert 5 < m4.cycles_per_mac < 30
+    assert 0.5 < m4.cycles_per_mac < 30  # 0.5: two MACs per SMLAD, the hardware limit
     assert m4.milliseconds == pytest.approx(m4.cycles / 120e6 * 1e3)
     assert sum(row["cycles"] for row in m4.rows) == pytest.approx(m4.cycles, abs=len(m4.rows))
