@@ -100,6 +100,17 @@ def render_project(graph: Graph, name: str = "model", compat: str = "tflm", alig
     return files, plan, sources
 
 
+def replace_directory(tmp: Path, outdir: Path) -> None:
+    """Move the finished `tmp` directory to `outdir`, replacing what was there with two renames."""
+    if outdir.exists():
+        old = outdir.with_name(f".{outdir.name}.old.{os.getpid()}")
+        outdir.rename(old)
+        tmp.rename(outdir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(outdir)
+
+
 def write_atomically(files: dict[str, str | bytes], outdir: str | Path, force: bool = False) -> Path:
     """Write files into a temporary sibling directory, then rename it to `outdir`: a failure never leaves
     a half-written output. A non-empty `outdir` is replaced only with `force`."""
@@ -113,13 +124,7 @@ def write_atomically(files: dict[str, str | bytes], outdir: str | Path, force: b
     try:
         for fname, text in files.items():
             (tmp / fname).write_bytes(text if isinstance(text, bytes) else text.encode())
-        if outdir.exists():
-            old = outdir.with_name(f".{outdir.name}.old.{os.getpid()}")
-            outdir.rename(old)
-            tmp.rename(outdir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(outdir)
+        replace_directory(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

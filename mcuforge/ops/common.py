@@ -96,3 +96,13 @@ def broadcast_shape(op: Op, graph: Graph) -> list[tuple[int, ...]]:
 
 def saturate(acc: np.ndarray, lo: int, hi: int, dtype: str) -> np.ndarray:
     return np.clip(acc, lo, hi).astype(dtype)
+
+
+def emit_int8_lookup_table(op: Op, graph: Graph, ctx, reference) -> str:
+    """C for an int8 -> int8 element-wise op: a function of 256 inputs, so the op's own reference (run by emit_c
+    under the compat being compiled for) fills a table indexed by the input's bits as uint8_t."""
+    size = graph.tensors[op.inputs[0]].size
+    table = reference(op, graph, [np.arange(256, dtype=np.uint8).view(np.int8)])[0]
+    ctx.use_kernel("lut_s8")
+    params = ctx.params("mcuforge_lut_s8_params", {"size": size, "table": ctx.const_array("table", table, "int8_t")})
+    return f"mcuforge_lut_s8({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"

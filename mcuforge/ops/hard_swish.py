@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import qparams, require, require_quantized, same_shape
+from mcuforge.ops.common import emit_int8_lookup_table, qparams, require, require_quantized, same_shape
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.activation_params import down_scale_int32_to_int16_multiplier
 from mcuforge.quant.fixed_point import quantize_multiplier, rounding_divide_by_pot
@@ -96,12 +96,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     if x.dtype == "float32":
         ctx.use_kernel("hard_swish_f32")
         return f"mcuforge_hard_swish_f32({ctx.params('mcuforge_hard_swish_f32_params', {'size': x.size})}, {args});"
-    # An int8 -> int8 function of 256 inputs: the reference itself, run by emit_c under the compat being
-    # compiled for, fills a table indexed by the input's bits as uint8_t.
-    table = reference(op, graph, [np.arange(256, dtype=np.uint8).view(np.int8)])[0]
-    ctx.use_kernel("lut_s8")
-    params = ctx.params("mcuforge_lut_s8_params", {"size": x.size, "table": ctx.const_array("table", table, "int8_t")})
-    return f"mcuforge_lut_s8({params}, {args});"
+    return emit_int8_lookup_table(op, graph, ctx, reference)
 
 
 register(OpDef(

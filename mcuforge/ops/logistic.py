@@ -18,7 +18,7 @@ import functools
 import numpy as np
 
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import qparams, require, require_quantized, same_shape
+from mcuforge.ops.common import emit_int8_lookup_table, qparams, require, require_quantized, same_shape
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant import gemmlowp
 from mcuforge.quant.activation_params import (
@@ -108,12 +108,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     if x.dtype == "float32":
         ctx.use_kernel("logistic_f32")
         return f"mcuforge_logistic_f32({ctx.params('mcuforge_logistic_f32_params', {'size': x.size})}, {args});"
-    # An int8 -> int8 function of 256 inputs: the reference itself, run by emit_c under the compat being
-    # compiled for, fills a table indexed by the input's bits as uint8_t.
-    table = reference(op, graph, [np.arange(256, dtype=np.uint8).view(np.int8)])[0]
-    ctx.use_kernel("lut_s8")
-    params = ctx.params("mcuforge_lut_s8_params", {"size": x.size, "table": ctx.const_array("table", table, "int8_t")})
-    return f"mcuforge_lut_s8({params}, {args});"
+    return emit_int8_lookup_table(op, graph, ctx, reference)
 
 
 register(OpDef(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcuforge.codegen.c_text import C_TYPES
-from mcuforge.codegen.project import CompiledModel, compile_model
+from mcuforge.codegen.project import CompiledModel, compile_model, replace_directory
 from mcuforge.errors import McuforgeError, ToolchainError
 from mcuforge.ir import Graph
 from mcuforge.targets.profiles import TargetProfile, buildable_profile
@@ -105,16 +105,6 @@ def render_linker_script(profile: TargetProfile, stack_bytes: int) -> str:
                  RAM_ORIGIN=f"0x{mem.ram_origin:08X}", RAM_SIZE=str(mem.ram_size), STACK_SIZE=str(stack_bytes))
 
 
-def _replace_dir(tmp: Path, outdir: Path) -> None:
-    if outdir.exists():
-        old = outdir.with_name(f".{outdir.name}.old.{os.getpid()}")
-        outdir.rename(old)
-        tmp.rename(outdir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(outdir)
-
-
 def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", name: str = "model",
                    force: bool = False, opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES,
                    cflags: tuple[str, ...] = (), **codegen_options) -> FirmwareBuild:
@@ -158,7 +148,7 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
         # -lm after the objects: float kernels call expf/tanhf
         _run_tool([gcc, *profile.gcc_flags, *LINK_FLAGS, f"-T{firmware / 'link.ld'}", f"-Wl,-Map={map_file}",
                    *map(str, objects.values()), "-lm", "-o", str(elf)], f"{profile.name}: linking {elf.name}")
-        _replace_dir(tmp, outdir)
+        replace_directory(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
