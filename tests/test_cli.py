@@ -133,3 +133,12 @@ def test_compile_refuses_non_empty_dir_and_ram_limit(small_model, tmp_path):
 def test_ops_lists_supported_ops():
     result = run_cli("ops")
     assert result.returncode == 0 and "FULLY_CONNECTED" in result.stdout
+
+
+def test_docs_ops_md_is_current():
+    """The op list the unsupported-op error points to stays true: regenerate with `mcuforge ops --markdown`."""
+    from pathlib import Path
+
+    result = run_cli("ops", "--markdown")
+    assert result.returncode == 0
+    assert (Path(__file__).resolve().parents[1] / "docs" / "ops.md").read_text() == result.stdout
