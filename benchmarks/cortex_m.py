@@ -3,9 +3,12 @@
 Per model: the bare-metal build's flash (image total, and the weights within it) and RAM (arena + stack high-water
 mark measured on QEMU + I/O buffers), the instructions one inference executes (emulated, seeded random input),
 estimated cycles from the target's cycle table (zero wait states), cycles per MAC, and milliseconds at the
-default board's clock. Models with ops that have no C kernel yet are listed with a note.
+default board's clock. Models with ops that have no C kernel yet are listed with a note. A second table splits
+cycles per MAC by layer type (pointwise and other convs, depthwise, fully connected; "other" holds the layers
+without MACs, such as ADD or SOFTMAX, and the pools). --no-dsp builds with MCUFORGE_NO_DSP: the portable
+kernels on a core with the DSP extension, to compare with its DSP variants (kernels/dsp_s8.h).
 
-    python benchmarks/cortex_m.py [--target cortex-m4] [--models DIR] [--opt O2|Os]
+    python benchmarks/cortex_m.py [--target cortex-m4] [--models DIR] [--opt O2|Os] [--no-dsp]
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mcuforge.errors import McuforgeError, UnsupportedOpError
+from mcuforge.errors import McuforgeError, ToolchainError, UnsupportedOpError
 from mcuforge.frontends import load_model
 from mcuforge.targets.build import build_firmware
 from mcuforge.targets.profiles import get_profile
@@ -29,21 +32,63 @@ COLUMNS = ("model", "flash B", "weights B", "RAM B", "arena B", "stack B", "inst
            "cycles/MAC", "ms")
 
 
-def measure_model(path: Path, target: str, opt: str) -> tuple[list[str] | None, str]:
-    """One table row, or (None, why not)."""
+LAYER_TYPES = ("conv 1x1", "conv KxK", "depthwise", "fully conn.", "other")
+
+
+def layer_type(graph, row: dict) -> str:
+    op = graph.ops[row["index"]] if row["index"] >= 0 else None
+    if op is None or not row["macs"] or op.type not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+        return "other"
+    if op.type == "CONV_2D":
+        return "conv 1x1" if graph.tensors[op.inputs[1]].shape[1:3] == (1, 1) else "conv KxK"
+    return "depthwise" if op.type == "DEPTHWISE_CONV_2D" else "fully conn."
+
+
+def by_layer_type(graph, latency) -> list[str]:
+    """Cycles per MAC of each layer type (and its share of the cycles), as table cells."""
+    cycles, macs = dict.fromkeys(LAYER_TYPES, 0.0), dict.fromkeys(LAYER_TYPES, 0)
+    for row in latency.rows:
+        kind = layer_type(graph, row)
+        cycles[kind] += row["cycles"]
+        macs[kind] += row["macs"]
+    cells = []
+    for kind in LAYER_TYPES:
+        share = f"{100 * cycles[kind] / latency.cycles:.0f}%"
+        if kind == "other":
+            cells.append(f"{round(cycles[kind]):,} cyc ({share})" if cycles[kind] else "-")
+        else:
+            cells.append(f"{cycles[kind] / macs[kind]:.2f} ({share})" if macs[kind] else "-")
+    return cells
+
+
+def measure_model(path: Path, target: str, opt: str, cflags: tuple[str, ...] = ()
+                  ) -> tuple[list[str] | None, list[str] | None, str]:
+    """One row of each table, or (None, None, why not)."""
     graph = load_model(path)
     with tempfile.TemporaryDirectory(prefix="mcuforge-bench-") as tmp:
         try:
-            build = build_firmware(graph, Path(tmp) / "build", target=target, name="model", opt=f"-{opt}")
+            build = build_firmware(graph, Path(tmp) / "build", target=target, name="model", opt=f"-{opt}",
+                                   cflags=cflags)
         except UnsupportedOpError as exc:
-            return None, f"does not compile yet: {exc}"
-        m = measure_build(build, profile=True)
+            return None, None, f"does not compile yet: {exc}"
+        try:
+            m = measure_build(build, profile=True)
+        except ToolchainError as exc:  # e.g. unicorn's Cortex-M7 lacks an FPv5 instruction of the float kernels
+            return None, None, f"not measured: {exc}"
     size, latency = m.size, m.latency[0]
     stack = "-" if size.stack is None else f"{size.stack:,}"
     ram = "-" if size.ram_total is None else f"{size.ram_total:,}"
     cpm = f"{latency.cycles_per_mac:.2f}" if latency.cycles_per_mac else "-"
-    return [path.stem, f"{size.flash_total:,}", f"{size.weights:,}", ram, f"{size.arena:,}", stack,
-            f"{latency.instructions:,}", f"{round(latency.cycles):,}", cpm, f"{latency.milliseconds:.2f}"], ""
+    return ([path.stem, f"{size.flash_total:,}", f"{size.weights:,}", ram, f"{size.arena:,}", stack,
+             f"{latency.instructions:,}", f"{round(latency.cycles):,}", cpm, f"{latency.milliseconds:.2f}"],
+            [path.stem, cpm, *by_layer_type(graph, latency)], "")
+
+
+def print_table(columns, rows) -> None:
+    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(columns, widths))))
+    for row in rows:
+        print("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=os.environ.get("MCUFORGE_MODELS",
                                                            Path(__file__).resolve().parents[2] / "shared" / "models"))
     parser.add_argument("--opt", choices=("O2", "Os"), default="O2")
+    parser.add_argument("--no-dsp", action="store_true",
+                        help="build with MCUFORGE_NO_DSP: the portable kernels even on a core with the DSP extension")
     args = parser.parse_args(argv)
     try:
         profile = get_profile(args.target)
@@ -59,25 +106,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cortex_m.py: {exc}", file=sys.stderr)
         return 2
     board = profile.board
-    print(f"{profile.name} build (-{args.opt}); latency on {board.mcu} ({board.name}) at {board.clock_hz / 1e6:g} MHz")
+    cflags = ("-DMCUFORGE_NO_DSP",) if args.no_dsp else ()
+    kernels = "portable kernels (MCUFORGE_NO_DSP)" if args.no_dsp else "DSP kernels where the core has the extension"
+    print(f"{profile.name} build (-{args.opt}, {kernels}); latency on {board.mcu} ({board.name}) at "
+          f"{board.clock_hz / 1e6:g} MHz")
     print(f"cycle model: {profile.cycles.source}\n")
-    rows, notes = [], []
+    rows, type_rows, notes = [], [], []
     for key, file_name in MODELS.items():
         path = Path(args.models) / file_name
         if not path.exists():
             notes.append(f"{key}: {path} not found")
             continue
         start = time.perf_counter()
-        row, note = measure_model(path, args.target, args.opt)
+        row, type_row, note = measure_model(path, args.target, args.opt, cflags)
         if row is None:
             notes.append(f"{key}: {note}")
         else:
             rows.append(row)
+            type_rows.append(type_row)
             print(f"  measured {key} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
-    print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(COLUMNS, widths))))
-    for row in rows:
-        print("  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(row, widths))))
+    print_table(COLUMNS, rows)
+    print("\ncycles per MAC by layer type (share of the model's cycles)")
+    print_table(("model", "all", *LAYER_TYPES), type_rows)
     for note in notes:
         print(f"note: {note}")
     return 0

@@ -242,19 +242,45 @@ static void conv_dsp_gather(const mcuforge_conv_params *p, const int8_t *image, 
     }
 }
 
-/* The outputs of the block's `pixels` (1 or 2) pixels, at out and out + out_c, with the output stage `mode`
- * (dsp_s8.h). Both are literals at every call, so each combination compiles to its own loop. */
-MCUFORGE_INLINE void conv_dsp_block(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
-                                    const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
-                                    int8_t *out) {
+/* Filter pairs, then a lone last filter (computed twice), in C: the DSP group steps inside, `pixels` a literal. */
+MCUFORGE_INLINE void conv_dsp_rest(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                   const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
+                                   int8_t *out, int8_t *end) {
     const int32_t out_c = p->geom.out_c;
     const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
-    const int32_t zp = p->output_offset;
-    const int32_t lo = p->act_min;
-    const int32_t hi = p->act_max;
-    int8_t *end = out + out_c - 1;
     int32_t acc[4];
-    if (pixels == 2 && k % 4 == 0 && out_c > 1) {
+    for (; out < end; out += 2, table += 2, filter += 2 * (size_t)k) {
+        const mcuforge_dsp_channel ca = table[0]; /* copies: the int8 stores could alias the table */
+        const mcuforge_dsp_channel cb = table[1];
+        acc[0] = acc[2] = ca.bias;
+        acc[1] = acc[3] = cb.bias;
+        mcuforge_dsp_dot_2x2(block, filter, filter + k, k, pixels, acc);
+        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
+        out[1] = mcuforge_dsp_output(&cb, acc[1], mode, p->output_offset, p->act_min, p->act_max);
+        if (pixels == 2) {
+            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
+            out[out_c + 1] = mcuforge_dsp_output(&cb, acc[3], mode, p->output_offset, p->act_min, p->act_max);
+        }
+    }
+    if (out == end) {
+        const mcuforge_dsp_channel ca = table[0];
+        acc[0] = acc[1] = acc[2] = acc[3] = ca.bias;
+        mcuforge_dsp_dot_2x2(block, filter, filter, k, pixels, acc);
+        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
+        if (pixels == 2) {
+            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
+        }
+    }
+}
+
+/* Every filter's outputs for the block's `pixels` (1 or 2) pixels, at out and out + out_c, with the output stage
+ * `mode` (dsp_s8.h). Not inlined: a call covers the whole layer's filters, and flash holds one copy. */
+static void conv_dsp_block(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table, const uint32_t *block,
+                           const int8_t *filter, int32_t pixels, int32_t mode, int8_t *out) {
+    const int32_t out_c = p->geom.out_c;
+    const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
+    int8_t *end = out + out_c - 1;
+    if (pixels == 2 && k % 4 == 0 && out_c > 1) { /* the bulk: every pair, loops and all in assembly */
         mcuforge_dsp_pairs_job job;
         job.block = block;
         job.single_end = block + 4 * (size_t)((k >> 2) & 3);
@@ -264,45 +290,28 @@ MCUFORGE_INLINE void conv_dsp_block(const mcuforge_conv_params *p, const mcuforg
         job.out_c = out_c;
         job.k = k;
         job.pairs = out_c >> 1;
-        job.zero_point = zp;
-        job.act_min = lo;
-        job.act_max = hi;
+        job.zero_point = p->output_offset;
+        job.act_min = p->act_min;
+        job.act_max = p->act_max;
         mcuforge_dsp_pairs(job, filter, mode);
         out += 2 * (size_t)job.pairs;
         table += 2 * (size_t)job.pairs;
         filter += 2 * (size_t)job.pairs * (size_t)k;
     }
-    for (; out < end; out += 2, table += 2, filter += 2 * (size_t)k) {
-        mcuforge_dsp_channel ca;
-        mcuforge_dsp_channel cb;
-        acc[0] = acc[2] = table[0].bias;
-        acc[1] = acc[3] = table[1].bias;
-        mcuforge_dsp_dot_2x2(block, filter, filter + k, k, pixels, acc);
-        ca = table[0]; /* copies: the int8 stores below could alias the table, it would be reloaded each time */
-        cb = table[1];
-        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, zp, lo, hi);
-        out[1] = mcuforge_dsp_output(&cb, acc[1], mode, zp, lo, hi);
-        if (pixels == 2) {
-            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, zp, lo, hi);
-            out[out_c + 1] = mcuforge_dsp_output(&cb, acc[3], mode, zp, lo, hi);
-        }
-    }
-    if (out == end) { /* a lone last filter, computed twice */
-        mcuforge_dsp_channel ca;
-        acc[0] = acc[1] = acc[2] = acc[3] = table[0].bias;
-        mcuforge_dsp_dot_2x2(block, filter, filter, k, pixels, acc);
-        ca = table[0];
-        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, zp, lo, hi);
-        if (pixels == 2) {
-            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, zp, lo, hi);
-        }
+    if (pixels == 2 && mode == MCUFORGE_DSP_FAST) { /* the usual case as literals: no branch per output */
+        conv_dsp_rest(p, table, block, filter, 2, MCUFORGE_DSP_FAST, out, end);
+    } else if (pixels == 2) {
+        conv_dsp_rest(p, table, block, filter, 2, mode, out, end);
+    } else {
+        conv_dsp_rest(p, table, block, filter, 1, mode, out, end);
     }
 }
 
-MCUFORGE_INLINE void conv_dsp_run(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
-                                  int8_t *output, void *scratch, int32_t mode) {
+static void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
+                     void *scratch) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t k = g->kernel_h * g->kernel_w * g->in_c;
+    const int32_t mode = mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max);
     mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
     uint32_t *block = (uint32_t *)(table + g->out_c);
     int8_t *bytes = (int8_t *)(block + MCUFORGE_DSP_BLOCK_WORDS(k));
@@ -343,18 +352,6 @@ MCUFORGE_INLINE void conv_dsp_run(const mcuforge_conv_params *p, const int8_t *i
     }
     if (column == 1) {
         conv_dsp_block(p, table, block, filter, 1, mode, output);
-    }
-}
-
-static void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
-                     void *scratch) {
-    const int32_t mode = mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max);
-    if (mode == MCUFORGE_DSP_FAST) {
-        conv_dsp_run(p, input, filter, output, scratch, MCUFORGE_DSP_FAST);
-    } else if (mode == MCUFORGE_DSP_WIDE) {
-        conv_dsp_run(p, input, filter, output, scratch, MCUFORGE_DSP_WIDE);
-    } else {
-        conv_dsp_run(p, input, filter, output, scratch, MCUFORGE_DSP_CLAMP);
     }
 }
 #endif

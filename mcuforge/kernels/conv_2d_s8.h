@@ -2,7 +2,7 @@
 #define MCUFORGE_CONV_2D_S8_H
 
 #include "conv_window.h"
-#include "dsp_s8.h"
+#include "dsp_gemm_s8.h"
 
 typedef struct {
     mcuforge_conv_geometry geom;

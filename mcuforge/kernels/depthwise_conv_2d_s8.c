@@ -108,8 +108,7 @@ MCUFORGE_INLINE void dw_pixel(const mcuforge_depthwise_conv_params *p, const dw_
 typedef struct {
     int16_t *rows;  /* 3 slots of channels x width values */
     int32_t width;  /* values per channel row (even) */
-    int32_t lead;   /* index of input column 0 */
-    int32_t base;   /* index of the first output's first tap: lead - pad_left */
+    int32_t lead;   /* index of input column 0: pad_left, so that index 0 is the first window's first tap */
     int32_t zero_point;
 } dw_ring;
 
@@ -262,6 +261,51 @@ typedef struct {
     } while (0)
 #endif
 
+#if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)
+/* A whole channel row in assembly for the fast output stage (dsp_s8.h): pairs of outputs, the last one of an
+ * odd row computed as a pair (the ring has the columns) and stored alone. 13 registers; the odd flag is a
+ * memory operand, which GCC -O0 cannot address without a 14th register: it takes the C below. (Four outputs
+ * at a time save loads on long rows but, as a second statement, cost more than that on short ones.) */
+#define DW_ASM_FAST_OUT(acc) \
+    "lsl %[" acc "], %[" acc "], #1\n\t" \
+    "smmulr %[" acc "], %[" acc "], %[xa]\n\t" \
+    "add %[" acc "], %[" acc "], %[" acc "], asr #31\n\t" \
+    "add %[" acc "], %[" acc "], %[xb]\n\t" \
+    "asr %[" acc "], %[" acc "], %[wa]\n\t" \
+    "ssat %[" acc "], #8, %[" acc "]\n\t"
+#define DW_ASM_PAIR_OUT(ROW) \
+    "ldr %[a0], [%[ch]]\n\t" \
+    "mov %[a1], %[a0]\n\t" \
+    ROW("r0", "20") ROW("r1", "28") ROW("r2", "36") \
+    "ldrd %[xa], %[xb], [%[ch], #4]\n\t" \
+    "ldr %[wa], [%[ch], #12]\n\t" \
+    DW_ASM_FAST_OUT("a0")
+#define DW_ASM_FAST_ROW(ROW) \
+    "cmp %[n], #0\n\t" \
+    "beq 2f\n" \
+    "1:\n\t" \
+    DW_ASM_PAIR_OUT(ROW) \
+    DW_ASM_FAST_OUT("a1") \
+    "strb %[a0], [%[out]]\n\t" \
+    "strb %[a1], [%[out], %[step]]\n\t" \
+    "add %[out], %[out], %[step], lsl #1\n\t" \
+    "subs %[n], %[n], #1\n\t" \
+    "bne 1b\n" \
+    "2:\n\t" \
+    "ldr %[xa], %[odd]\n\t" \
+    "cmp %[xa], #0\n\t" \
+    "beq 3f\n\t" \
+    DW_ASM_PAIR_OUT(ROW) \
+    "strb %[a0], [%[out]]\n" \
+    "3:"
+#define DW_ASM_FAST_OPERANDS \
+    [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [wa] "=&r"(wa_), [wb] "=&r"(wb_), \
+    [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [out] "+r"(out), [n] "+r"(n) \
+    : [ch] "r"(ch), [step] "r"(step), [odd] "m"(odd) \
+    : "cc", "memory"
+#define DW_FAST_ROW_ASM 1
+#endif
+
 /* One output row of one channel: r0..r2 are the channel's three ring rows from the first output's first tap,
  * outputs `step` bytes apart. */
 MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
@@ -269,30 +313,31 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
                                         int32_t hi, int8_t *out, size_t step) {
     const mcuforge_dsp_channel q = ch->out; /* a copy: the int8 stores could alias the table */
     const int8_t *end = out + (size_t)(out_w - 1) * step;
+    const uint32_t *w = ch->filter;
     int32_t a0;
     int32_t a1;
-    if (stride == 1 || stride == 2) {
-        for (; out < end; out += 2 * step) {
-            DW_DSP_PAIR(ch, stride, r0, r1, r2, a0, a1);
-            out[0] = mcuforge_dsp_output(&q, a0, mode, zp, lo, hi);
-            out[step] = mcuforge_dsp_output(&q, a1, mode, zp, lo, hi);
+#if defined(DW_FAST_ROW_ASM)
+    if (mode == MCUFORGE_DSP_FAST) {
+        int32_t n = out_w >> 1;
+        const int32_t odd = out_w & 1;
+        uint32_t xa_;
+        uint32_t xb_;
+        uint32_t wa_;
+        uint32_t wb_;
+        if (stride == 1) {
+            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S1) : DW_ASM_FAST_OPERANDS);
+        } else {
+            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S2) : DW_ASM_FAST_OPERANDS);
         }
-    } else {
-        const uint32_t *w = ch->filter;
-        for (; out < end; out += 2 * step) {
-            a0 = a1 = q.bias;
-            DW_DSP_ROW(r0, w[0], w[1], stride, 1, a0, a1);
-            DW_DSP_ROW(r1, w[2], w[3], stride, 1, a0, a1);
-            DW_DSP_ROW(r2, w[4], w[5], stride, 1, a0, a1);
-            out[0] = mcuforge_dsp_output(&q, a0, mode, zp, lo, hi);
-            out[step] = mcuforge_dsp_output(&q, a1, mode, zp, lo, hi);
-            r0 += 2 * stride;
-            r1 += 2 * stride;
-            r2 += 2 * stride;
-        }
+        return;
+    }
+#endif
+    for (; out < end; out += 2 * step) {
+        DW_DSP_PAIR(ch, stride, r0, r1, r2, a0, a1);
+        out[0] = mcuforge_dsp_output(&q, a0, mode, zp, lo, hi);
+        out[step] = mcuforge_dsp_output(&q, a1, mode, zp, lo, hi);
     }
     if (out == end) {
-        const uint32_t *w = ch->filter;
         a0 = q.bias;
         a1 = 0;
         DW_DSP_ROW(r0, w[0], w[1], stride, 0, a0, a1);
@@ -309,7 +354,7 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
     const int32_t channels = g->in_c;
     const size_t in_row = (size_t)g->in_w * (size_t)channels;
     dw_channel *table = (dw_channel *)scratch;
-    mcuforge_dsp_channel *out_stage = (mcuforge_dsp_channel *)(table + channels); /* the ring, for now */
+    mcuforge_dsp_channel *out_stage = (mcuforge_dsp_channel *)(table + channels); /* in the ring's space */
     dw_ring ring;
     size_t slot_values;
     int32_t b;
@@ -318,15 +363,17 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
     int32_t i;
     ring.rows = (int16_t *)(table + channels);
     ring.lead = g->pad_left;
-    ring.base = 0;
     ring.zero_point = -p->input_offset;
     ring.width = g->in_w + g->pad_left;
-    if (ring.width < (g->out_w - 1) * g->stride_w + 4) {
-        ring.width = (g->out_w - 1) * g->stride_w + 4;
+    /* The last window's words, up to value (out_w - 1) stride + 3, and an odd row's last output is computed as
+     * a pair: up to out_w stride + 1 + stride. */
+    if (ring.width < (g->out_w + 1) * g->stride_w + 2) {
+        ring.width = (g->out_w + 1) * g->stride_w + 2;
     }
     ring.width += ring.width & 1;
     slot_values = (size_t)channels * (size_t)ring.width;
-    /* The channel table: built in the ring's space first, moved into each channel's entry. */
+    /* The channel table: the output stages are built in the ring's space (free until the first row enters),
+     * then moved into each channel's entry next to its filter pairs. */
     mcuforge_dsp_channels(out_stage, channels, p->bias_folded, &p->requant, p->output_offset, mode);
     for (c = 0; c < channels; ++c) {
         const int8_t *f = filter + c;
@@ -366,9 +413,9 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
                 const int32_t y = next - g->pad_top;
                 dw_dsp_load_row(p, &ring, y >= 0 && y < g->in_h ? image + (size_t)y * in_row : NULL, next % 3);
             }
-            r0 = ring.rows + (size_t)(top % 3) * slot_values + ring.base;
-            r1 = ring.rows + (size_t)((top + 1) % 3) * slot_values + ring.base;
-            r2 = ring.rows + (size_t)((top + 2) % 3) * slot_values + ring.base;
+            r0 = ring.rows + (size_t)(top % 3) * slot_values;
+            r1 = ring.rows + (size_t)((top + 1) % 3) * slot_values;
+            r2 = ring.rows + (size_t)((top + 2) % 3) * slot_values;
             for (c = 0; c < channels; ++c) {
                 dw_dsp_channel_row(r0, r1, r2, &table[c], g->out_w, stride, mode, p->output_offset, p->act_min,
                                    p->act_max, output + c, (size_t)channels);
@@ -384,20 +431,16 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
 static void dw_dsp(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
                    int8_t *output, void *scratch) {
     const int32_t mode = mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max);
-    if (p->geom.stride_w == 1) {
-        if (mode == MCUFORGE_DSP_FAST) {
-            dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_FAST);
-        } else if (mode == MCUFORGE_DSP_WIDE) {
-            dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_WIDE);
-        } else {
-            dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_CLAMP);
-        }
-    } else if (mode == MCUFORGE_DSP_FAST) { /* the emitter allows strides 1 and 2 only */
+    /* Literal strides (the emitter allows 1 and 2) and, for the usual fast stage, a literal mode; the other
+     * stages branch per output. */
+    if (p->geom.stride_w == 1 && mode == MCUFORGE_DSP_FAST) {
+        dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_FAST);
+    } else if (p->geom.stride_w == 1) {
+        dw_dsp_run(p, input, filter, output, scratch, 1, mode);
+    } else if (mode == MCUFORGE_DSP_FAST) {
         dw_dsp_run(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST);
-    } else if (mode == MCUFORGE_DSP_WIDE) {
-        dw_dsp_run(p, input, filter, output, scratch, 2, MCUFORGE_DSP_WIDE);
     } else {
-        dw_dsp_run(p, input, filter, output, scratch, 2, MCUFORGE_DSP_CLAMP);
+        dw_dsp_run(p, input, filter, output, scratch, 2, mode);
     }
 }
 #endif

@@ -23,7 +23,7 @@ static void fc_dsp(const mcuforge_fc_params *p, const int8_t *input, const int8_
             const int8_t *wa = weights + (size_t)u * (size_t)depth;
             const int8_t *wb = pair ? wa + depth : wa; /* a lone last unit is computed twice */
             int32_t aa = bias ? bias[u] : 0;
-            int32_t ab = 0;
+            int32_t ab = bias && pair ? bias[u + 1] : 0;
             int32_t d = 0;
             for (; d + 4 <= depth; d += 4) {
                 const uint32_t xv = mcuforge_read_s8x4(x + d);
@@ -43,7 +43,7 @@ static void fc_dsp(const mcuforge_fc_params *p, const int8_t *input, const int8_
             }
             output[(size_t)b * (size_t)p->units + (size_t)u] = fc_output(p, u, aa);
             if (pair) {
-                output[(size_t)b * (size_t)p->units + (size_t)u + 1] = fc_output(p, u + 1, ab + (bias ? bias[u + 1] : 0));
+                output[(size_t)b * (size_t)p->units + (size_t)u + 1] = fc_output(p, u + 1, ab);
             }
         }
     }

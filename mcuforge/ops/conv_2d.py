@@ -143,7 +143,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         params = ctx.params("mcuforge_conv_f32_params", {"geom": geom, "groups": _groups(op, graph),
                                                          "act_min": lo, "act_max": hi})
         return f"mcuforge_conv_f32({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr});"
-    ctx.use_kernel("dsp_s8", rounding_neutral=True)
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)  # conv_2d_s8.h includes both: the DSP variant
+    ctx.use_kernel("dsp_gemm_s8", rounding_neutral=True)
     ctx.use_kernel("conv_2d_s8")
     lo, hi = output_activation_range(op, graph)
     dsp, bias_folded = _dsp_requant(op, graph)

@@ -69,7 +69,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         lo, hi = float_activation_range(op, graph)
         params = ctx.params("mcuforge_depthwise_conv_f32_params", {**fields, "act_min": lo, "act_max": hi})
         return f"mcuforge_depthwise_conv_f32({params}, {args});"
-    ctx.use_kernel("dsp_s8", rounding_neutral=True)
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)  # depthwise_conv_2d_s8.h includes it: the DSP variant
     ctx.use_kernel("depthwise_conv_2d_s8")
     lo, hi = output_activation_range(op, graph)
     dsp, bias_folded = _dsp_requant(op, graph)
@@ -102,7 +102,7 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     if x.dtype != "int8" or not _dsp_requant(op, graph)[0]:
         return 0
     g = conv_geometry(op, graph)
-    width = max(x.shape[2] + g.pad_left, (g.out_w - 1) * g.stride_w + 4)
+    width = max(x.shape[2] + g.pad_left, (g.out_w + 1) * g.stride_w + 2)  # the ring's, as the kernel sizes it
     width += width % 2
     return 44 * x.shape[3] + 6 * x.shape[3] * width
 

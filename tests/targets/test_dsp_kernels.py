@@ -165,7 +165,7 @@ def test_emulated_dsp_variants_under_sanitizers(tmp_path):
     exe = tmp_path / "net_emulated"
     sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
     result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True)
+                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[:2000]
     batch = random_batch(graph, RECORDS, seed=5)
     for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
