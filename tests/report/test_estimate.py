@@ -31,7 +31,7 @@ def test_estimate_within_25_percent_of_the_emulator(key):
     size = measured.counted.size
     assert est.flash["weights"] == size.weights_tensors  # exact: every constant tensor is one array
     assert abs(est.flash["op_params"] - size.weights_params) <= 0.25 * size.weights_params + 256
-    assert abs(est.flash["kernels"] - size.kernels) <= 0.1 * size.kernels
+    assert abs(est.flash["kernels"] - size.kernels) <= 0.25 * size.kernels  # the estimator promises ±25%
     assert abs(est.flash["total"] / size.flash_total - 1) <= 0.1
     assert est.ram["arena"] == size.arena
 
