@@ -106,3 +106,14 @@ def emit_int8_lookup_table(op: Op, graph: Graph, ctx, reference) -> str:
     ctx.use_kernel("lut_s8")
     params = ctx.params("mcuforge_lut_s8_params", {"size": size, "table": ctx.const_array("table", table, "int8_t")})
     return f"mcuforge_lut_s8({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"
+
+
+def emit_elementwise_unary(op: Op, graph: Graph, ctx, reference, float_kernel: str) -> str:
+    """C for LOGISTIC/TANH/HARD_SWISH-like ops: float32 calls `mcuforge_<float_kernel>` (params: size only),
+    int8 is a lookup table filled by the op's reference."""
+    x = graph.tensors[op.inputs[0]]
+    if x.dtype != "float32":
+        return emit_int8_lookup_table(op, graph, ctx, reference)
+    ctx.use_kernel(float_kernel)
+    params = ctx.params(f"mcuforge_{float_kernel}_params", {"size": x.size})
+    return f"mcuforge_{float_kernel}({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mcuforge.ir import Graph, Op
-from mcuforge.ops.common import emit_int8_lookup_table, qparams, require, require_quantized, same_shape
+from mcuforge.ops.common import emit_elementwise_unary, qparams, require, require_quantized, same_shape
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.activation_params import down_scale_int32_to_int16_multiplier
 from mcuforge.quant.fixed_point import quantize_multiplier, rounding_divide_by_pot
@@ -91,12 +91,7 @@ def reference(op: Op, graph: Graph, inputs):
 
 
 def emit_c(op: Op, graph: Graph, ctx) -> str:
-    x = graph.tensors[op.inputs[0]]
-    args = f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}"
-    if x.dtype == "float32":
-        ctx.use_kernel("hard_swish_f32")
-        return f"mcuforge_hard_swish_f32({ctx.params('mcuforge_hard_swish_f32_params', {'size': x.size})}, {args});"
-    return emit_int8_lookup_table(op, graph, ctx, reference)
+    return emit_elementwise_unary(op, graph, ctx, reference, "hard_swish_f32")
 
 
 register(OpDef(
