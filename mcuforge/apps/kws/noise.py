@@ -59,6 +59,18 @@ def babble(n: int, rng: np.random.Generator, speech: np.ndarray, talkers: int = 
 
 
 NOISES = {"white": white_noise, "pink": pink_noise, "brown": brown_noise, "hum": hum}
+NOISE_KINDS = (*NOISES, "babble")
+
+
+def background(kind: str, n: int, rng: np.random.Generator, speech: np.ndarray | None = None) -> np.ndarray:
+    """n samples of unit-RMS noise of one of NOISE_KINDS; "babble" mixes rows of `speech`."""
+    if kind == "babble":
+        if speech is None or not len(speech):
+            raise ValueError("babble needs speech clips to mix")
+        return babble(n, rng, speech)
+    if kind not in NOISES:
+        raise ValueError(f"unknown noise kind {kind!r} (known: {', '.join(NOISE_KINDS)})")
+    return NOISES[kind](n, rng)
 
 
 def mix_at_snr(signal: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
