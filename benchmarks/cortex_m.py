@@ -1,7 +1,10 @@
 """Measured flash/RAM and estimated latency of each shared MLPerf Tiny model on a Cortex-M target.
 
-Per model: the bare-metal build's flash (image total, and the weights within it) and RAM (arena + stack high-water
-mark measured on QEMU + I/O buffers), the instructions one inference executes (emulated, seeded random input),
+Per model: the bare-metal build's flash (image total, the weights within it: constant tensors and per-layer
+parameter tables, and the overhead beyond them: kernels, schedule, startup and runner) and RAM (arena + stack
+high-water mark measured on QEMU + what the input/output records add to the arena: the runner keeps them inside it
+where the plan leaves room, targets/io_placement.py), the instructions one inference executes (emulated, seeded
+random input),
 estimated cycles from the target's cycle table (zero wait states), cycles per MAC, and milliseconds at the
 default board's clock. Models with ops that have no C kernel yet are listed with a note. A second table splits
 cycles per MAC by layer type (pointwise and other convs, depthwise, fully connected; "other" holds the layers
@@ -28,8 +31,8 @@ from mcuforge.targets.report import measure_build
 
 MODELS = {"ad": "ad01_int8.tflite", "kws": "kws_ref_model.tflite", "kws_float": "kws_ref_model_float32.tflite",
           "vww": "vww_96_int8.tflite", "ic": "pretrainedResnet_quant.tflite"}
-COLUMNS = ("model", "flash B", "weights B", "RAM B", "arena B", "stack B", "instructions", "est. cycles",
-           "cycles/MAC", "ms")
+COLUMNS = ("model", "flash B", "weights B", "overhead B", "RAM B", "arena B", "stack B", "I/O B", "instructions",
+           "est. cycles", "cycles/MAC", "ms")
 
 
 LAYER_TYPES = ("conv 1x1", "conv KxK", "depthwise", "fully conn.", "other")
@@ -79,8 +82,9 @@ def measure_model(path: Path, target: str, opt: str, cflags: tuple[str, ...] = (
     stack = "-" if size.stack is None else f"{size.stack:,}"
     ram = "-" if size.ram_total is None else f"{size.ram_total:,}"
     cpm = f"{latency.cycles_per_mac:.2f}" if latency.cycles_per_mac else "-"
-    return ([path.stem, f"{size.flash_total:,}", f"{size.weights:,}", ram, f"{size.arena:,}", stack,
-             f"{latency.instructions:,}", f"{round(latency.cycles):,}", cpm, f"{latency.milliseconds:.2f}"],
+    return ([path.stem, f"{size.flash_total:,}", f"{size.weights:,}", f"{size.flash_total - size.weights:,}", ram,
+             f"{size.arena:,}", stack, f"{size.io_buffers:,}", f"{latency.instructions:,}",
+             f"{round(latency.cycles):,}", cpm, f"{latency.milliseconds:.2f}"],
             [path.stem, cpm, *by_layer_type(graph, latency)], "")
 
 

@@ -72,19 +72,24 @@ class EmitContext:
     def optional_ptr(self, tensor: str) -> str:
         return self.ptr(tensor) if tensor else "NULL"
 
-    def weights(self, tensor: str) -> str:
-        """Symbol of a constant tensor's array (emitted once, in flash)."""
-        if tensor not in self._weight_symbols:
+    def weights(self, tensor: str, stored: np.ndarray | None = None, ctype: str | None = None,
+                note: str = "") -> str:
+        """Symbol of a constant tensor's array (emitted once, in flash or in the weights blob). `stored` and
+        `ctype`: the tensor kept in another form (e.g. int4 packed two per byte as uint8_t), `note` saying which."""
+        key = tensor if stored is None else f"{tensor}\0{ctype}"
+        if key not in self._weight_symbols:
             t = self.graph.tensors[tensor]
+            values, ctype = (t.data, C_TYPES[t.dtype]) if stored is None else (np.asarray(stored), ctype)
             symbol = self._unique(f"w{len(self._weight_symbols)}")
-            array = ConstArray(symbol, C_TYPES[t.dtype], t.data, comment=f"{tensor} {list(t.shape)}", is_weight=True)
+            comment = f"{tensor} {list(t.shape)}" + (f", {note}" if note else "")
+            array = ConstArray(symbol, ctype, values, comment=comment, is_weight=True)
             if self.weights_blob:
                 array.blob_offset = (self.blob_size + 15) // 16 * 16
-                self.blob_size = array.blob_offset + t.nbytes
-                symbol = f"((const {C_TYPES[t.dtype]} *)(weights + {array.blob_offset}))"
-            self._weight_symbols[tensor] = symbol
+                self.blob_size = array.blob_offset + values.nbytes
+                symbol = f"((const {ctype} *)(weights + {array.blob_offset}))"
+            self._weight_symbols[key] = symbol
             self.arrays.append(array)
-        return self._weight_symbols[tensor]
+        return self._weight_symbols[key]
 
     def const_array(self, hint: str, values, ctype: str = "int32_t") -> str:
         symbol = self._unique(f"op{self.op_index}_{hint}")

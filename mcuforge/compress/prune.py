@@ -5,6 +5,11 @@ weights (over all pruned layers together, scope="global", or in each layer, scop
 in force during fine-tuning: a forward pre-hook re-applies them before every forward, and a gradient hook zeroes
 the gradients of pruned weights. Masks only grow: a pruned weight is 0, so it stays among the smallest.
 
+On QAT layers (qat.QConv2d / QLinear, whose forward reads their inner layer's weight without calling it, so
+the pre-hook never runs) the masks are handed to the QAT layer (`weight_mask`), which applies them in every
+forward and when folding for deployment. `keep_zeros` puts the zeros a pruned model already has under masks:
+e.g. a pruned float model's weights loaded into QAT layers keep their zeros through QAT training.
+
 Structured (channel) pruning, which makes the model physically smaller, is in prune_structured.py; the sparse
 weights this produces are stored compressed in the generated C by prune_sparse_c.py."""
 
@@ -12,6 +17,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+from mcuforge.compress.qat import quant_layers
 
 PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
 SCOPES = ("global", "layer")
@@ -52,6 +59,9 @@ class MagnitudePruner:
             raise ValueError(f"{type(module).__name__} has no Linear or Conv layer to prune")
         self.module, self.layers, self.scope = module, dict(layers), scope
         self.masks = {name: torch.ones_like(m.weight, requires_grad=False) for name, m in self.layers.items()}
+        # QAT layers that hold a pruned layer: {pruned layer name: QAT layer}
+        owners = {id(q.layer): q for q in quant_layers(module).values()}
+        self._qat = {name: owners[id(m)] for name, m in self.layers.items() if id(m) in owners}
         self._handles = []
         for name, layer in self.layers.items():
             self._handles.append(layer.register_forward_pre_hook(self._pre_hook(name)))
@@ -90,6 +100,8 @@ class MagnitudePruner:
         """Re-impose the masks (e.g. after an optimizer step moved pruned weights through momentum or decay)."""
         for name, layer in self.layers.items():
             layer.weight.mul_(self.masks[name])
+        for name, qat_layer in self._qat.items():
+            qat_layer.weight_mask = self.masks[name]
 
     def sparsity(self) -> dict[str, float]:
         """Fraction of masked weights per layer, and over all of them under the key "global"."""
@@ -104,6 +116,8 @@ class MagnitudePruner:
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        for qat_layer in self._qat.values():
+            qat_layer.weight_mask = None
         return self.module
 
 
@@ -113,6 +127,16 @@ def prune_magnitude(module: nn.Module, sparsity: float, scope: str = "global",
     remove() when done)."""
     pruner = MagnitudePruner(module, layers, scope)
     pruner.prune(sparsity)
+    return pruner
+
+
+def keep_zeros(module: nn.Module, layers: dict[str, nn.Module] | list[str] | None = None) -> MagnitudePruner:
+    """A pruner whose masks are the weights' current zeros: they stay 0 through further training (QAT included)
+    until its remove()."""
+    pruner = MagnitudePruner(module, layers)
+    with torch.no_grad():
+        pruner.masks = {name: (layer.weight != 0).to(layer.weight.dtype) for name, layer in pruner.layers.items()}
+    pruner.apply()
     return pruner
 
 

@@ -9,12 +9,17 @@ Build the model from these layers (NCHW, as any PyTorch model):
   end's fold_batchnorm does (w * gamma / sqrt(var + eps), bias (b - mean) * gamma / sqrt(var + eps) + beta), with
   the running statistics, which training keeps updating from the batch statistics; the folded weights are
   fake-quantized per output channel, symmetric in [-127, 127], scale max|w| / 127, rounded half away from zero
-  exactly as ptq.quantize rounds them (qparams.symmetric_scales / quantize_symmetric).
-Gradients pass the rounding straight through (STE), and are zeroed where an activation is clamped.
+  exactly as ptq.quantize rounds them (qparams.symmetric_scales / quantize_symmetric). With `weight_bits=4`
+  (or set_weight_bits) they are fake-quantized as INT4 weights, in [-7, 7] on int4.int4_scales' clipped scales:
+  ptq's own functions, so the deployed int4 layer holds the very values training saw.
+Gradients pass the rounding straight through (STE), and are zeroed where an activation is clamped. A
+MagnitudePruner (prune.py) on a QAT model sets each layer's `weight_mask`, which every forward and the folding
+apply: pruned weights stay 0 through QAT training and conversion.
 
 `convert(model, example_input, calibration)` exports the model with its weights folded (`deploy_module`), imports
 it with from_torch and quantizes it with the learned activation ranges (ptq.quantize's `ranges`), each matched to
-its graph tensor by value; tensors no quantizer observed (e.g. a pooling output) take calibrated ranges."""
+its graph tensor by value; tensors no quantizer observed (e.g. a pooling output) take calibrated ranges. The layers
+trained with 4-bit weights become INT4 layers (ptq.quantize's `int4_layers`), unless `weights=` says otherwise."""
 
 from __future__ import annotations
 
@@ -27,9 +32,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from mcuforge.quant.constraints import SAME_AS_INPUT
-from mcuforge.quant.qparams import INT8_MAX, INT8_MIN, asymmetric_qparams
+from mcuforge.quant.int4 import INT4_MAX, int4_scales
+from mcuforge.quant.qparams import INT8_MAX, INT8_MIN, asymmetric_qparams, quantize_symmetric
 
 WEIGHT_QMAX = 127
+WEIGHT_BITS = (8, 4)
+WEIGHT_FORMATS = {"int8": 8, "int4": 4}
+WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 ACTIVATIONS = {None: None, "relu": nn.ReLU, "relu6": nn.ReLU6}
 
 
@@ -46,9 +55,12 @@ def fake_quantize_activation(x: torch.Tensor, scale: float, zero_point: int) -> 
     return y + (x - x.detach()) * inside
 
 
-def fake_quantize_weights(w: torch.Tensor, axis: int = 0) -> torch.Tensor:
+def fake_quantize_weights(w: torch.Tensor, axis: int = 0, bits: int = 8) -> torch.Tensor:
     """Per-channel symmetric int8 fake quantization, the float64 arithmetic of qparams.symmetric_scales and
-    quantize_symmetric (an all-zero channel takes the largest scale); gradient straight through."""
+    quantize_symmetric (an all-zero channel takes the largest scale); bits=4: INT4 (fake_quantize_int4).
+    Gradient straight through."""
+    if bits == 4:
+        return fake_quantize_int4(w, axis)
     w64 = w.detach().double()
     amax = w64.abs().transpose(0, axis).reshape(w.shape[axis], -1).amax(dim=1)
     fallback = amax.max() if amax.max() > 0 else torch.ones((), dtype=torch.float64)
@@ -58,6 +70,19 @@ def fake_quantize_weights(w: torch.Tensor, axis: int = 0) -> torch.Tensor:
     scales = scales.reshape(shape)
     q = torch.clamp(round_half_away(w64 * (1.0 / scales)), -WEIGHT_QMAX, WEIGHT_QMAX)
     return (q * scales).float() + (w - w.detach())
+
+
+def fake_quantize_int4(w: torch.Tensor, axis: int = 0) -> torch.Tensor:
+    """Per-channel symmetric INT4 fake quantization with ptq's int4 scales (int4.int4_scales: the clipping of
+    max|w| with the smallest error) and rounding (quantize_symmetric to [-7, 7]), computed on the same float32
+    values ptq will see; gradient straight through."""
+    w_np = w.detach().cpu().numpy().astype(np.float32)
+    scales = int4_scales(w_np, axis)
+    q = quantize_symmetric(w_np, scales, axis, INT4_MAX).astype(np.float64)
+    shape = [1] * w.dim()
+    shape[axis] = -1
+    values = torch.from_numpy(q * scales.astype(np.float64).reshape(shape)).float().to(w.device)
+    return values + (w - w.detach())
 
 
 class ActivationQuantizer(nn.Module):
@@ -98,6 +123,8 @@ class _QuantLayer(nn.Module):
     """Shared by QConv2d and QLinear: folded, fake-quantized weights -> activation -> output quantizer."""
 
     weight_axis = 0
+    weight_bits = 8  # 4: INT4 weights (fake_quantize_int4), deployed as an int4 layer by convert()
+    weight_mask: torch.Tensor | None = None  # 0/1, same shape as layer.weight: set by prune.MagnitudePruner
 
     def _linear_op(self, x, w, b):
         raise NotImplementedError
@@ -106,8 +133,11 @@ class _QuantLayer(nn.Module):
         raise NotImplementedError
 
     def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(weight, bias) with the batch norm (running statistics) folded in, as float32."""
+        """(weight, bias) with the batch norm (running statistics) folded in, as float32; pruned weights (the
+        mask's zeros) are 0 whatever the optimizer did to them since the pruner last applied the mask."""
         w = self.layer.weight
+        if self.weight_mask is not None:
+            w = w * self.weight_mask
         b = self.layer.bias if self.layer.bias is not None else torch.zeros(w.shape[0], dtype=w.dtype)
         if self.bn is None:
             return w, b
@@ -118,12 +148,16 @@ class _QuantLayer(nn.Module):
     def forward(self, x):
         if self.training and self.bn is not None:
             with torch.no_grad():  # keep the running statistics tracking the float layer's batch statistics
-                y = self._linear_op(x, self.layer.weight, self.layer.bias)
+                w = self.layer.weight if self.weight_mask is None else self.layer.weight * self.weight_mask
+                y = self._linear_op(x, w, self.layer.bias)
                 F.batch_norm(y, self.bn.running_mean, self.bn.running_var, training=True,
                              momentum=self.bn.momentum, eps=self.bn.eps)
         w, b = self.folded()
         if self.output_quant.enabled:
-            w = fake_quantize_weights(w, self.weight_axis)
+            if self.weight_bits == 4:
+                w = fake_quantize_int4(w, self.weight_axis)
+            else:
+                w = fake_quantize_weights(w, self.weight_axis)
         y = self._linear_op(x, w, b)
         if self.activation is not None:
             y = self.activation(y)
@@ -143,8 +177,9 @@ class _QuantLayer(nn.Module):
 
 class QConv2d(_QuantLayer):
     def __init__(self, cin: int, cout: int, kernel, stride=1, padding=0, groups: int = 1, batchnorm: bool = True,
-                 activation: str | None = "relu", momentum: float = 0.1):
+                 activation: str | None = "relu", momentum: float = 0.1, weight_bits: int = 8):
         super().__init__()
+        self.weight_bits = _check_bits(weight_bits)
         self.layer = nn.Conv2d(cin, cout, kernel, stride, padding, groups=groups, bias=not batchnorm)
         self.bn = nn.BatchNorm2d(cout) if batchnorm else None
         self.activation = ACTIVATIONS[activation]() if activation else None
@@ -161,8 +196,10 @@ class QConv2d(_QuantLayer):
 
 
 class QLinear(_QuantLayer):
-    def __init__(self, cin: int, cout: int, activation: str | None = None, momentum: float = 0.1):
+    def __init__(self, cin: int, cout: int, activation: str | None = None, momentum: float = 0.1,
+                 weight_bits: int = 8):
         super().__init__()
+        self.weight_bits = _check_bits(weight_bits)
         self.layer = nn.Linear(cin, cout)
         self.bn = None
         self.activation = ACTIVATIONS[activation]() if activation else None
@@ -173,6 +210,30 @@ class QLinear(_QuantLayer):
 
     def _float_layer(self) -> nn.Module:
         return nn.Linear(self.layer.in_features, self.layer.out_features)
+
+
+def _check_bits(bits: int) -> int:
+    if bits not in WEIGHT_BITS:
+        raise ValueError(f"weight_bits must be one of {WEIGHT_BITS}, got {bits!r}")
+    return bits
+
+
+def quant_layers(model: nn.Module) -> dict[str, _QuantLayer]:
+    """{qualified name: layer} of the QConv2d / QLinear layers of `model` ("" for the model itself)."""
+    return {name: m for name, m in model.named_modules() if isinstance(m, _QuantLayer)}
+
+
+def set_weight_bits(model: nn.Module, bits: int, layers: list[str] | None = None) -> nn.Module:
+    """Train (and deploy) the weights of the named QAT layers (default: all) at `bits` (8 or 4)."""
+    _check_bits(bits)
+    found = quant_layers(model)
+    missing = [n for n in layers or [] if n not in found]
+    if missing:
+        raise ValueError(f"no QConv2d / QLinear named {', '.join(map(repr, missing))} in {type(model).__name__}; "
+                         f"the QAT layers are: {', '.join(map(repr, found))}")
+    for name in layers if layers is not None else found:
+        found[name].weight_bits = bits
+    return model
 
 
 def set_fake_quant(model: nn.Module, enabled: bool) -> nn.Module:
@@ -211,14 +272,14 @@ def _to_graph_layout(t: torch.Tensor) -> np.ndarray:
     return a.transpose(0, 2, 3, 1) if a.ndim == 4 else a
 
 
-def match_ranges(graph, deployed: nn.Module, ranges: dict[str, tuple[float, float]], example_input) -> dict:
-    """{graph tensor name: range}: each quantizer's output found among the graph's tensors by shape and value on
-    `example_input`, then carried along ops that keep their input's quantization (pooling, reshapes)."""
+def match_outputs(graph, deployed: nn.Module, modules: list[str], example_input) -> dict[str, list[str]]:
+    """{module name: the graph tensors whose values equal that module's output on `example_input`} (found by
+    shape and value: tensor names do not survive the export)."""
     from mcuforge.runtime.reference import run_reference
 
     captured = {}
     hooks = [deployed.get_submodule(name).register_forward_hook(
-        lambda _m, _i, out, name=name: captured.__setitem__(name, _to_graph_layout(out))) for name in ranges]
+        lambda _m, _i, out, name=name: captured.__setitem__(name, _to_graph_layout(out))) for name in modules]
     try:
         with torch.no_grad():
             deployed(example_input)
@@ -227,13 +288,21 @@ def match_ranges(graph, deployed: nn.Module, ranges: dict[str, tuple[float, floa
             h.remove()
     _, values = run_reference(graph, [_to_graph_layout(example_input).astype(np.float32)], keep_intermediates=True)
     candidates = [n for n, t in graph.tensors.items() if not t.is_constant and t.dtype == "float32"]
-    by_tensor: dict[str, tuple[float, float]] = {}
+    found = {}
     for name, value in captured.items():
-        found = [n for n in candidates if values[n].shape == value.shape
-                 and np.allclose(values[n], value, rtol=1e-4, atol=1e-5 * (1 + np.abs(value).max()))]
-        if not found:
-            raise ValueError(f"the output of quantizer {name!r} ({list(value.shape)}) is no tensor of {graph.where()}")
-        for n in found:
+        found[name] = [n for n in candidates if values[n].shape == value.shape
+                       and np.allclose(values[n], value, rtol=1e-4, atol=1e-5 * (1 + np.abs(value).max()))]
+        if not found[name]:
+            raise ValueError(f"the output of {name!r} ({list(value.shape)}) is no tensor of {graph.where()}")
+    return found
+
+
+def match_ranges(graph, deployed: nn.Module, ranges: dict[str, tuple[float, float]], example_input) -> dict:
+    """{graph tensor name: range}: each quantizer's output found among the graph's tensors by shape and value on
+    `example_input`, then carried along ops that keep their input's quantization (pooling, reshapes)."""
+    by_tensor: dict[str, tuple[float, float]] = {}
+    for name, tensors in match_outputs(graph, deployed, list(ranges), example_input).items():
+        for n in tensors:
             by_tensor[n] = ranges[name]
     for op in graph.ops:
         if op.type in SAME_AS_INPUT and op.inputs[0] in by_tensor and op.outputs[0] not in by_tensor:
@@ -241,16 +310,44 @@ def match_ranges(graph, deployed: nn.Module, ranges: dict[str, tuple[float, floa
     return by_tensor
 
 
-def convert(model: nn.Module, example_input: torch.Tensor, calibration=None, float_io: bool = True):
+def _output_quant_name(layer_name: str) -> str:
+    return f"{layer_name}.output_quant" if layer_name else "output_quant"
+
+
+def int4_layer_ops(graph, model: nn.Module, deployed: nn.Module, example_input) -> list[str]:
+    """Output tensor names of the graph ops (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) that the QAT layers
+    trained with 4-bit weights became: the op whose output is the layer's output (activation fused)."""
+    names = [n for n, m in quant_layers(model).items() if m.weight_bits == 4]
+    if not names:
+        return []
+    producers = {op.outputs[0]: op for op in graph.ops if op.type in WEIGHTED_OPS}
+    outputs = []
+    for name, tensors in match_outputs(graph, deployed, [_output_quant_name(n) for n in names],
+                                       example_input).items():
+        ops = [t for t in tensors if t in producers]
+        if len(ops) != 1:
+            raise ValueError(f"QAT layer {name.rpartition('.')[0]!r} became {len(ops)} layers with weights in "
+                             f"{graph.where()}, expected 1")
+        outputs.append(ops[0])
+    return outputs
+
+
+def convert(model: nn.Module, example_input: torch.Tensor, calibration=None, float_io: bool = True,
+            weights: str | None = None):
     """The trained QAT model -> an int8 Graph with its learned ranges. `example_input` (NCHW, batch 1) traces the
     model and matches tensors; `calibration` (graph layout, NHWC for images; default: the example) only sets the
-    ranges of tensors no quantizer observed."""
+    ranges of tensors no quantizer observed. weights: None keeps each layer's training precision (INT4 for the
+    layers with weight_bits 4, int8 for the others); "int8" or "int4" sets every layer's."""
     from mcuforge.frontends.torch_import import from_torch
     from mcuforge.quant.ptq import quantize
 
+    if weights is not None and weights not in WEIGHT_FORMATS:
+        raise ValueError(f"weights must be None (as trained) or one of {', '.join(WEIGHT_FORMATS)}, got {weights!r}")
     deployed = deploy_module(model)
     graph = from_torch(deployed, example_input)
     ranges = match_ranges(graph, deployed, qat_ranges(model), example_input)
+    int4_layers = int4_layer_ops(graph, model, deployed, example_input) if weights is None else None
     if calibration is None:
         calibration = _to_graph_layout(example_input).astype(np.float32)
-    return quantize(graph, calibration, float_io=float_io, ranges=ranges)
+    return quantize(graph, calibration, weights=weights or "int8", int4_layers=int4_layers, float_io=float_io,
+                    ranges=ranges)

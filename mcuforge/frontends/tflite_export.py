@@ -1,4 +1,7 @@
-"""Graph -> TFLite flatbuffer, so graphs mcuforge makes also run in LiteRT and TFLite Micro."""
+"""Graph -> TFLite flatbuffer, so graphs mcuforge makes also run in LiteRT and TFLite Micro.
+
+INT4 weights (quant/int4.py) are written as TFLite INT4 tensors: the values packed two per byte, low nibble
+first, as TFLite packs constant int4 tensors; tflite_import reads them back as marked int8-valued weights."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ import tflite
 from mcuforge.frontends.tflite_schema import OPCODES, OPTIONS_TYPES, TENSOR_TYPE_CODES, write_options
 from mcuforge.ir import Graph
 from mcuforge.ops.registry import get_op
+from mcuforge.quant.int4 import is_int4, pack_int4
+
+INT4_TYPE = tflite.TensorType.INT4
 
 
 def _vector(builder, start_fn, values, prepend) -> int:
@@ -30,7 +36,13 @@ def _quantization(builder, quant) -> int:
     return tflite.QuantizationParametersEnd(builder)
 
 
-def export_tflite(graph: Graph) -> bytes:
+def _packed_int4(t) -> bool:
+    return t.is_constant and is_int4(t)
+
+
+def export_tflite(graph: Graph, int4_tensors: bool = True) -> bytes:
+    """The graph as a .tflite flatbuffer. int4_tensors=False writes INT4 weights as plain int8 tensors (same
+    values): for runtimes without INT4 kernels."""
     builder = flatbuffers.Builder(1024)
     names = list(graph.tensors)
     index = {n: i for i, n in enumerate(names)}
@@ -42,7 +54,8 @@ def export_tflite(graph: Graph) -> bytes:
         t = graph.tensors[name]
         if t.is_constant:
             tensor_buffer[name] = len(buffer_data)
-            buffer_data.append(np.ascontiguousarray(t.data).tobytes())
+            packed = int4_tensors and _packed_int4(t)
+            buffer_data.append((pack_int4(t.data) if packed else np.ascontiguousarray(t.data)).tobytes())
         else:
             tensor_buffer[name] = 0
 
@@ -67,7 +80,7 @@ def export_tflite(graph: Graph) -> bytes:
         quant = _quantization(builder, t.quant) if t.quant is not None else None
         tflite.TensorStart(builder)
         tflite.TensorAddShape(builder, shape)
-        tflite.TensorAddType(builder, TENSOR_TYPE_CODES[t.dtype])
+        tflite.TensorAddType(builder, INT4_TYPE if int4_tensors and _packed_int4(t) else TENSOR_TYPE_CODES[t.dtype])
         tflite.TensorAddBuffer(builder, tensor_buffer[name])
         tflite.TensorAddName(builder, name_off)
         if quant is not None:
@@ -132,7 +145,7 @@ def export_tflite(graph: Graph) -> bytes:
     return bytes(builder.Output())
 
 
-def save_tflite(graph: Graph, path: str | Path) -> Path:
+def save_tflite(graph: Graph, path: str | Path, int4_tensors: bool = True) -> Path:
     path = Path(path)
-    path.write_bytes(export_tflite(graph))
+    path.write_bytes(export_tflite(graph, int4_tensors))
     return path

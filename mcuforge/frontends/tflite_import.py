@@ -11,6 +11,9 @@ from mcuforge.errors import ModelFormatError, UnsupportedOpError
 from mcuforge.frontends.tflite_schema import OPCODE_NAMES, OPTIONS_TYPES, TENSOR_TYPE_NAMES, TENSOR_TYPES, read_options
 from mcuforge.ir import Graph, Op, Quantization, Tensor
 from mcuforge.ops.registry import OPS, SUPPORTED_OPS_HINT, get_op
+from mcuforge.quant.int4 import BITS_KEY, unpack_int4
+
+INT4_TYPE = tflite.TensorType.INT4
 
 
 def load_tflite(path: str | Path) -> Graph:
@@ -70,6 +73,8 @@ def _tensor_names(sub) -> list[str]:
 
 def _read_tensor(model, t, name: str, source: str) -> Tensor:
     type_code = t.Type()
+    if type_code == INT4_TYPE:
+        return _read_int4_tensor(model, t, name, source)
     if type_code not in TENSOR_TYPES:
         type_name = next((k for k, v in TENSOR_TYPE_NAMES.items() if v == type_code), str(type_code))
         raise UnsupportedOpError(f"{source}: tensor {name!r} has unsupported type {type_name}")
@@ -90,6 +95,28 @@ def _read_tensor(model, t, name: str, source: str) -> Tensor:
                                        f"expected {expected} for {dtype}{list(shape)}")
             data = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
     return Tensor(name=name, shape=shape, dtype=dtype, data=data, quant=_read_quant(t))
+
+
+def _read_int4_tensor(model, t, name: str, source: str) -> Tensor:
+    """A constant INT4 tensor (two values a byte, low nibble first) -> int8 values marked as int4 weights."""
+    shape = tuple(max(int(d), 1) for d in t.ShapeAsNumpy()) if not t.ShapeIsNone() else ()
+    count = int(np.prod(shape, dtype=np.int64))
+    buffer_index = t.Buffer()
+    buf = model.Buffers(buffer_index) if 0 < buffer_index < model.BuffersLength() else None
+    if buf is not None and buf.Offset() > 1:
+        raise ModelFormatError(f"{source}: tensor {name!r} stores data outside the flatbuffer, "
+                               "which mcuforge does not read")
+    if buf is None or buf.DataIsNone() or buf.DataLength() == 0:
+        raise UnsupportedOpError(f"{source}: tensor {name!r} is INT4 but not constant; mcuforge reads INT4 only "
+                                 "for constant weights")
+    raw = buf.DataAsNumpy()
+    if raw.size != (count + 1) // 2:
+        raise ModelFormatError(f"{source}: tensor {name!r} has {raw.size} bytes of data, expected "
+                               f"{(count + 1) // 2} for int4{list(shape)} packed two per byte")
+    tensor = Tensor(name=name, shape=shape, dtype="int8", data=unpack_int4(raw, count).reshape(shape),
+                    quant=_read_quant(t))
+    tensor.meta[BITS_KEY] = 4
+    return tensor
 
 
 def _read_quant(t) -> Quantization | None:

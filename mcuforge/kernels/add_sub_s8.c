@@ -24,10 +24,106 @@ static void add_sub_row(const mcuforge_add_sub_params *p, const int8_t *a, int32
     }
 }
 
+#if defined(MCUFORGE_DSP) && !defined(MCUFORGE_SINGLE_ROUNDING)
+/* DSP variant (kernels/dsp_s8.h): each of the three requantizations in a handful of exact instructions, SMMULR of
+ * the doubled value for SaturatingRoundingDoublingHighMul and a nudge for RoundingDivideByPOT, as the conv
+ * kernels' output stage does. Exact while every value multiplied stays below 2^30 in magnitude: with
+ * |x + offset| <= 255, a left shift of at most 21 and only right shifts after it (TFLite's ADD: left shift 20,
+ * multipliers below 1), the rescaled inputs stay below 2^29 and their sum below 2^30. Other parameters take the
+ * portable loop. */
+#define ADD_SUB_DSP 1
+
+typedef struct {
+    int32_t multiplier;
+    int32_t nudge;      /* 2^(shift - 1), 0 for shift 0 */
+    int32_t correction; /* -1 (a negative value rounds down one more) or 0 (shift 0) */
+    int32_t shift;      /* right shift, 0..31 */
+} add_sub_stage;
+
+MCUFORGE_INLINE add_sub_stage add_sub_dsp_stage(int32_t multiplier, int32_t shift) {
+    add_sub_stage st;
+    st.multiplier = multiplier;
+    st.shift = -shift;
+    st.nudge = st.shift > 0 ? (int32_t)(1u << (st.shift - 1)) : 0;
+    st.correction = st.shift > 0 ? -1 : 0;
+    return st;
+}
+
+/* The stage's fields as arguments: the loop below keeps them in registers (int8 stores could alias a struct). */
+MCUFORGE_INLINE int32_t add_sub_dsp_requant(int32_t x, int32_t multiplier, int32_t correction, int32_t nudge,
+                                            int32_t shift) {
+    const int32_t high = mcuforge_smmulr((int32_t)((uint32_t)x << 1), multiplier);
+    return (high + ((high >> 31) & correction) + nudge) >> shift;
+}
+
+#define ADD_SUB_DSP_REQUANT(x, st) add_sub_dsp_requant((x), (st).multiplier, (st).correction, (st).nudge, (st).shift)
+
+static int add_sub_dsp_applies(const mcuforge_add_sub_params *p) {
+    return p->left_shift >= 0 && p->left_shift <= 21 && p->input1_shift <= 0 && p->input1_shift >= -31 &&
+           p->input2_shift <= 0 && p->input2_shift >= -31 && p->output_shift <= 0 && p->output_shift >= -31 &&
+           p->input1_multiplier >= 0 && p->input2_multiplier >= 0 && p->output_multiplier >= 0;
+}
+
+/* One row; `a_step`, `b_step` are 1 or 0 (a broadcast input: rescaled once). Every parameter is copied to a
+ * local first: the int8 stores could alias the params and the stages, and would force reloads. */
+MCUFORGE_INLINE void add_sub_row_dsp(const mcuforge_add_sub_params *p, const add_sub_stage *stages,
+                                     const int8_t *a, int32_t a_step, const int8_t *b, int32_t b_step, int8_t *y,
+                                     int32_t n) {
+    const add_sub_stage s1 = stages[0];
+    const add_sub_stage s2 = stages[1];
+    const add_sub_stage so = stages[2];
+    const int32_t scale = 1 << p->left_shift;
+    const int32_t off1 = p->input1_offset * scale;
+    const int32_t off2 = p->input2_offset * scale;
+    const int32_t sign = p->subtract ? -1 : 1;
+    const int32_t out_offset = p->output_offset;
+    const int32_t lo = p->act_min;
+    const int32_t hi = p->act_max;
+    const int32_t a_fixed = ADD_SUB_DSP_REQUANT(a[0] * scale + off1, s1);
+    const int32_t b_fixed = ADD_SUB_DSP_REQUANT(b[0] * scale + off2, s2);
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t sa = a_step ? ADD_SUB_DSP_REQUANT(a[i] * scale + off1, s1) : a_fixed;
+        const int32_t sb = b_step ? ADD_SUB_DSP_REQUANT(b[i] * scale + off2, s2) : b_fixed;
+        const int32_t out = ADD_SUB_DSP_REQUANT(sa + sign * sb, so) + out_offset;
+        y[i] = (int8_t)mcuforge_clamp(out, lo, hi);
+    }
+}
+
+static void add_sub_rows_dsp(const mcuforge_add_sub_params *p, const add_sub_stage *st, const int8_t *a,
+                             const int8_t *b, int8_t *y) {
+    const int32_t n = p->shape.dims[MCUFORGE_BROADCAST_RANK - 1];
+    const int32_t rows = mcuforge_broadcast_rows(&p->shape);
+    const int32_t a_step = p->shape.a_strides[MCUFORGE_BROADCAST_RANK - 1] != 0;
+    const int32_t b_step = p->shape.b_strides[MCUFORGE_BROADCAST_RANK - 1] != 0;
+    int32_t row;
+    for (row = 0; row < rows; ++row) {
+        size_t ia;
+        size_t ib;
+        mcuforge_broadcast_row(&p->shape, row, &ia, &ib);
+        if (a_step && b_step) { /* the usual case, as literals: no branch per element */
+            add_sub_row_dsp(p, st, a + ia, 1, b + ib, 1, y + (size_t)row * (size_t)n, n);
+        } else {
+            add_sub_row_dsp(p, st, a + ia, a_step, b + ib, b_step, y + (size_t)row * (size_t)n, n);
+        }
+    }
+}
+#endif
+
 void mcuforge_add_sub_s8(const mcuforge_add_sub_params *p, const int8_t *a, const int8_t *b, int8_t *y) {
     const int32_t n = p->shape.dims[MCUFORGE_BROADCAST_RANK - 1];
     const int32_t rows = mcuforge_broadcast_rows(&p->shape);
     int32_t row;
+#if defined(ADD_SUB_DSP)
+    if (add_sub_dsp_applies(p)) {
+        add_sub_stage st[3];
+        st[0] = add_sub_dsp_stage(p->input1_multiplier, p->input1_shift);
+        st[1] = add_sub_dsp_stage(p->input2_multiplier, p->input2_shift);
+        st[2] = add_sub_dsp_stage(p->output_multiplier, p->output_shift);
+        add_sub_rows_dsp(p, st, a, b, y);
+        return;
+    }
+#endif
     for (row = 0; row < rows; ++row) {
         size_t ia;
         size_t ib;

@@ -3,6 +3,7 @@
 
 #include "mcuforge_common.h"
 #include "broadcast.h"
+#include "dsp_s8.h"
 
 /* TFLite's 8-bit ADD / SUB with general rescaling: each input, offset and shifted left by left_shift (20),
  * is brought to a common scale by its multiplier (at most 1/2), the two are added (or subtracted), and the

@@ -274,22 +274,27 @@ MCUFORGE_INLINE void conv_dsp_rest(const mcuforge_conv_params *p, const mcuforge
 }
 
 /* Every filter's outputs for the block's `pixels` (1 or 2) pixels, at out and out + out_c, with the output stage
- * `mode` (dsp_s8.h). Not inlined: a call covers the whole layer's filters, and flash holds one copy. */
-static void conv_dsp_block(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table, const uint32_t *block,
-                           const int8_t *filter, int32_t pixels, int32_t mode, int8_t *out) {
+ * `mode` (dsp_s8.h). */
+MCUFORGE_INLINE void conv_dsp_block_body(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                         const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
+                                         int8_t *out) {
     const int32_t out_c = p->geom.out_c;
     const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
     int8_t *end = out + out_c - 1;
-    if (pixels == 2 && k % 4 == 0 && out_c > 1) { /* the bulk: every pair, loops and all in assembly */
+    /* The bulk: the pairs, loops and all in assembly, but for a last pair that would read past the filters (its
+     * second row the layer's last, k not a multiple of 4). */
+    const int32_t pairs = (out_c >> 1) - (k % 4 != 0 && out_c % 2 == 0 ? 1 : 0);
+    if (pixels == 2 && pairs > 0) {
         mcuforge_dsp_pairs_job job;
         job.block = block;
-        job.single_end = block + 4 * (size_t)((k >> 2) & 3);
+        job.single_end = block + 4 * (size_t)(((k + 3) >> 2) & 3); /* groups of four, the last partial */
         job.end = block + MCUFORGE_DSP_BLOCK_WORDS(k);
         job.table = table;
         job.out = out;
         job.out_c = out_c;
         job.k = k;
-        job.pairs = out_c >> 1;
+        job.overshoot = 4 * ((k + 3) / 4) - k;
+        job.pairs = pairs;
         job.zero_point = p->output_offset;
         job.act_min = p->act_min;
         job.act_max = p->act_max;
@@ -307,11 +312,42 @@ static void conv_dsp_block(const mcuforge_conv_params *p, const mcuforge_dsp_cha
     }
 }
 
-static void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, int8_t *output,
-                     void *scratch) {
+/* Out of line, one copy per output stage: a call covers the whole layer's filters. The _fast and _wide entry
+ * points below link only their own. */
+static void conv_dsp_block_fast(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out) {
+    conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_FAST, out);
+}
+
+static void conv_dsp_block_wide(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out) {
+    conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_WIDE, out);
+}
+
+static void conv_dsp_block_any(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                               const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
+                               int8_t *out) {
+    conv_dsp_block_body(p, table, block, filter, pixels, mode, out);
+}
+
+MCUFORGE_INLINE void conv_dsp_block(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                    const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
+                                    int8_t *out) {
+    if (mode == MCUFORGE_DSP_FAST) {
+        conv_dsp_block_fast(p, table, block, filter, pixels, out);
+    } else if (mode == MCUFORGE_DSP_WIDE) {
+        conv_dsp_block_wide(p, table, block, filter, pixels, out);
+    } else {
+        conv_dsp_block_any(p, table, block, filter, pixels, mode, out);
+    }
+}
+
+/* The DSP variant with output stage `mode` (a literal in the _fast and _wide entry points); `pointwise` (a
+ * literal) says the caller guarantees a 1x1 filter at stride 1, which leaves out the window gathering. */
+MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output, void *scratch, int32_t pointwise, int32_t mode) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t k = g->kernel_h * g->kernel_w * g->in_c;
-    const int32_t mode = mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max);
     mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
     uint32_t *block = (uint32_t *)(table + g->out_c);
     int8_t *bytes = (int8_t *)(block + MCUFORGE_DSP_BLOCK_WORDS(k));
@@ -320,7 +356,7 @@ static void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const i
     int32_t oy;
     int32_t ox;
     mcuforge_dsp_channels(table, g->out_c, p->bias_folded, &p->requant, p->output_offset, mode);
-    if (g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1) {
+    if (pointwise || (g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1)) {
         /* Pointwise: the pixels are consecutive, two of them widen with no call. */
         const int32_t pixels = g->batches * g->in_h * g->in_w;
         int32_t n;
@@ -374,7 +410,7 @@ void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const 
     s.w_col = (size_t)g->in_c;
 #if defined(CONV_DSP)
     if (p->dsp_requant && p->groups == 1) {
-        conv_dsp(p, input, filter, output, scratch);
+        conv_dsp(p, input, filter, output, scratch, 0, mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max));
         return;
     }
 #endif
@@ -424,7 +460,7 @@ void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, co
     s.w_col = 0;
 #if defined(CONV_DSP)
     if (p->dsp_requant) {
-        conv_dsp(p, input, filter, output, scratch);
+        conv_dsp(p, input, filter, output, scratch, 1, mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max));
         return;
     }
 #endif
@@ -443,3 +479,32 @@ void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, co
         }
     }
 }
+
+/* Layers whose DSP variant takes the fast output stage (the emitter checks: folded requantization, clamp
+ * [-128, 127], one group) or the wide one (general requantization, clamp [-128, 127], one group): on a core with
+ * the DSP extension only that variant is compiled in, elsewhere only the portable code, so the linker
+ * (--gc-sections) keeps neither the other stages nor the unused path. */
+#if defined(CONV_DSP)
+#define CONV_ENTRY(suffix, mode) \
+    void mcuforge_conv_s8##suffix(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, \
+                                  const int32_t *bias, int8_t *output, void *scratch) { \
+        (void)bias; \
+        conv_dsp(p, input, filter, output, scratch, 0, mode); \
+    } \
+    void mcuforge_conv_1x1_s8##suffix(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, \
+                                      int8_t *output, void *scratch) { \
+        conv_dsp(p, input, filter, output, scratch, 1, mode); \
+    }
+#else
+#define CONV_ENTRY(suffix, mode) \
+    void mcuforge_conv_s8##suffix(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, \
+                                  const int32_t *bias, int8_t *output, void *scratch) { \
+        mcuforge_conv_s8(p, input, filter, bias, output, scratch); \
+    } \
+    void mcuforge_conv_1x1_s8##suffix(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, \
+                                      int8_t *output, void *scratch) { \
+        mcuforge_conv_1x1_s8(p, input, filter, output, scratch); \
+    }
+#endif
+CONV_ENTRY(_fast, MCUFORGE_DSP_FAST)
+CONV_ENTRY(_wide, MCUFORGE_DSP_WIDE)

@@ -35,4 +35,17 @@ void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const 
 void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                           int8_t *output, void *scratch);
 
+/* The same two for a layer whose DSP variant takes the fast output stage (dsp_requant MCUFORGE_DSP_FOLDED) or the
+ * wide one (MCUFORGE_DSP_GENERAL), with clamp [-128, 127] and one group (the caller's promise). Identical outputs;
+ * a build for a core with the DSP extension links only that variant, a build for any other core only the
+ * portable code. */
+void mcuforge_conv_s8_fast(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, int8_t *output, void *scratch);
+void mcuforge_conv_1x1_s8_fast(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output, void *scratch);
+void mcuforge_conv_s8_wide(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, int8_t *output, void *scratch);
+void mcuforge_conv_1x1_s8_wide(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                               int8_t *output, void *scratch);
+
 #endif

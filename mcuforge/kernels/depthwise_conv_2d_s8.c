@@ -262,8 +262,9 @@ typedef struct {
 #endif
 
 #if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)
-/* A whole channel row in assembly for the fast output stage (dsp_s8.h): pairs of outputs, the last one of an
- * odd row computed as a pair (the ring has the columns) and stored alone. 13 registers; the odd flag is a
+/* A whole channel row in assembly for the fast output stage (dsp_s8.h): pairs of outputs, an odd row closing
+ * with three at once (a row of one: computed as a pair, the ring has the columns, and stored alone). 13
+ * registers; the odd flag is a
  * memory operand, which GCC -O0 cannot address without a 14th register: it takes the C below. (Four outputs
  * at a time save loads on long rows but, as a second statement, cost more than that on short ones.) */
 #define DW_ASM_FAST_OUT(acc) \
@@ -280,7 +281,34 @@ typedef struct {
     "ldrd %[xa], %[xb], [%[ch], #4]\n\t" \
     "ldr %[wa], [%[ch], #12]\n\t" \
     DW_ASM_FAST_OUT("a0")
-#define DW_ASM_FAST_ROW(ROW) \
+/* Three outputs (the last three of an odd row: a pair and a lone output would cost a pair more), all three filter
+ * rows; the pair count `n` is spent by then and holds the third accumulator. Words W0 W1 (then W2, W3) of a ring
+ * row from the first output's first tap. Stride 1: outputs 0 and 1 as a pair, output 2 takes W1 and the bottom
+ * lane of W2. Stride 2: output j takes W(j) and the bottom lane of W(j+1). */
+#define DW_ASM_TRIPLE_ROW_S1(r, offset) \
+    "ldrd %[xa], %[xb], [%[" r "]]\n\t" \
+    "ldrd %[wa], %[wb], [%[ch], #" offset "]\n\t" \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "smlatb %[a1], %[xa], %[wa], %[a1]\n\t" \
+    "smladx %[a1], %[xb], %[wb], %[a1]\n\t" \
+    "ldr %[xa], [%[" r "], #8]\n\t" \
+    "smlad %[n], %[xb], %[wa], %[n]\n\t" \
+    "smlabb %[n], %[xa], %[wb], %[n]\n\t"
+#define DW_ASM_TRIPLE_ROW_S2(r, offset) \
+    "ldrd %[xa], %[xb], [%[" r "]]\n\t" \
+    "ldrd %[wa], %[wb], [%[ch], #" offset "]\n\t" \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "ldr %[xa], [%[" r "], #8]\n\t" \
+    "smlad %[a1], %[xb], %[wa], %[a1]\n\t" \
+    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t" \
+    "ldr %[xb], [%[" r "], #12]\n\t" \
+    "smlad %[n], %[xa], %[wa], %[n]\n\t" \
+    "smlabb %[n], %[xb], %[wb], %[n]\n\t"
+/* `odd` (a memory operand): 0 when the pairs cover the row, 1 for one output after them (a row of one: computed
+ * as a pair, stored alone), 3 for a closing triple. */
+#define DW_ASM_FAST_ROW(ROW, TRIPLE_ROW) \
     "cmp %[n], #0\n\t" \
     "beq 2f\n" \
     "1:\n\t" \
@@ -293,10 +321,23 @@ typedef struct {
     "bne 1b\n" \
     "2:\n\t" \
     "ldr %[xa], %[odd]\n\t" \
-    "cmp %[xa], #0\n\t" \
-    "beq 3f\n\t" \
+    "cmp %[xa], #1\n\t" \
+    "blt 3f\n\t" \
+    "bgt 4f\n\t" \
     DW_ASM_PAIR_OUT(ROW) \
-    "strb %[a0], [%[out]]\n" \
+    "strb %[a0], [%[out]]\n\t" \
+    "b 3f\n" \
+    "4:\n\t" \
+    "ldr %[a0], [%[ch]]\n\t" \
+    "mov %[a1], %[a0]\n\t" \
+    "mov %[n], %[a0]\n\t" \
+    TRIPLE_ROW("r0", "20") TRIPLE_ROW("r1", "28") TRIPLE_ROW("r2", "36") \
+    "ldrd %[xa], %[xb], [%[ch], #4]\n\t" \
+    "ldr %[wa], [%[ch], #12]\n\t" \
+    DW_ASM_FAST_OUT("a0") DW_ASM_FAST_OUT("a1") DW_ASM_FAST_OUT("n") \
+    "strb %[a0], [%[out]]\n\t" \
+    "strb %[a1], [%[out], %[step]]\n\t" \
+    "strb %[n], [%[out], %[step], lsl #1]\n" \
     "3:"
 #define DW_ASM_FAST_OPERANDS \
     [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [wa] "=&r"(wa_), [wb] "=&r"(wb_), \
@@ -318,16 +359,16 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
     int32_t a1;
 #if defined(DW_FAST_ROW_ASM)
     if (mode == MCUFORGE_DSP_FAST) {
-        int32_t n = out_w >> 1;
-        const int32_t odd = out_w & 1;
+        const int32_t odd = (out_w & 1) == 0 ? 0 : (out_w == 1 ? 1 : 3);
+        int32_t n = (out_w - odd) >> 1;
         uint32_t xa_;
         uint32_t xb_;
         uint32_t wa_;
         uint32_t wb_;
         if (stride == 1) {
-            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S1) : DW_ASM_FAST_OPERANDS);
+            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S1, DW_ASM_TRIPLE_ROW_S1) : DW_ASM_FAST_OPERANDS);
         } else {
-            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S2) : DW_ASM_FAST_OPERANDS);
+            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S2, DW_ASM_TRIPLE_ROW_S2) : DW_ASM_FAST_OPERANDS);
         }
         return;
     }
@@ -479,3 +520,30 @@ void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const i
         }
     }
 }
+
+/* A layer whose DSP variant takes the fast output stage (the emitter checks: folded requantization, clamp
+ * [-128, 127]) or the wide one (general requantization, clamp [-128, 127]): on a core with the DSP extension only
+ * that variant is compiled in, elsewhere only the portable code, so the linker (--gc-sections) keeps neither the
+ * other stages nor the unused path. */
+#if defined(DW_DSP)
+#define DW_ENTRY(suffix, mode) \
+    void mcuforge_depthwise_conv_s8##suffix(const mcuforge_depthwise_conv_params *p, const int8_t *input, \
+                                            const int8_t *filter, const int32_t *bias, int8_t *output, \
+                                            void *scratch) { \
+        (void)bias; \
+        if (p->geom.stride_w == 1) { \
+            dw_dsp_run(p, input, filter, output, scratch, 1, mode); \
+        } else { \
+            dw_dsp_run(p, input, filter, output, scratch, 2, mode); \
+        } \
+    }
+#else
+#define DW_ENTRY(suffix, mode) \
+    void mcuforge_depthwise_conv_s8##suffix(const mcuforge_depthwise_conv_params *p, const int8_t *input, \
+                                            const int8_t *filter, const int32_t *bias, int8_t *output, \
+                                            void *scratch) { \
+        mcuforge_depthwise_conv_s8(p, input, filter, bias, output, scratch); \
+    }
+#endif
+DW_ENTRY(_fast, MCUFORGE_DSP_FAST)
+DW_ENTRY(_wide, MCUFORGE_DSP_WIDE)

@@ -150,8 +150,10 @@ MCUFORGE_INLINE void mcuforge_dsp_dot_2x2(const uint32_t *block, const int8_t *w
 }
 
 /* The pairs of filters of a layer over a block of two pixels: for pair j (filters 2j, 2j+1, rows of k values
- * from `filter`, channel entries from `table`), the four outputs at out[2j], out[2j+1] and out_c further. k is
- * a multiple of 4; `mode` a literal (the output stage). */
+ * from `filter`, channel entries from `table`), the four outputs at out[2j], out[2j+1] and out_c further; `mode`
+ * a literal (the output stage). Weights are read in whole groups of four: when k is not a multiple of 4, a row's
+ * last group runs `overshoot` bytes into the next row, multiplied by the block's zero padding, so the caller
+ * leaves out a pair whose second row is the layer's last. */
 typedef struct {
     const uint32_t *block;
     const uint32_t *single_end; /* the groups before it go one at a time: (k / 4) % 4 of them */
@@ -160,6 +162,7 @@ typedef struct {
     int8_t *out;
     int32_t out_c;
     int32_t k;
+    int32_t overshoot; /* 4 ceil(k / 4) - k */
     int32_t pairs;
     int32_t zero_point;
     int32_t act_min;
@@ -169,7 +172,8 @@ typedef struct {
 #if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)
 /* In assembly, loops and all: GCC spills around the group assembly and reloads the channel entries after each
  * int8 store (it may alias them), an overhead that weighs as much as the multiplies when k is small. The
- * statement keeps to 13 registers (the accumulators, the block and filter pointers, two temporaries, r8-r11);
+ * statement keeps to 13 registers (the accumulators, the block and filter pointers, two temporaries, r8-r11)
+ * and LR, which holds the block's end (optimized builds save LR in the prologue and use it freely);
  * the job's fields are memory operands on the stack (GCC -O0 cannot address them without a 14th register: it
  * takes the C below). The output stage works on the accumulators in place. */
 #define MCUFORGE_DSP_ASM_REQUANT(acc) \
@@ -223,6 +227,7 @@ typedef struct {
     "add %[t], %[t], #1\n\t" \
     "str %[t], %[out]\n\t"
 #define MCUFORGE_DSP_ASM_PAIRS(STAGE) \
+    "ldr lr, %[end]\n\t" \
     "ldr %[wa], %[filter]\n\t" \
     "ldr %[t], %[k]\n\t" \
     "add %[wb], %[wa], %[t]\n" \
@@ -242,19 +247,18 @@ typedef struct {
     "cmp %[blk], %[t]\n\t" \
     "bne 2b\n" \
     "3:\n\t" \
-    "ldr %[t], %[end]\n\t" \
-    "cmp %[blk], %[t]\n\t" \
+    "cmp %[blk], lr\n\t" \
     "beq 5f\n" \
     "4:\n\t" \
     MCUFORGE_DSP_ASM_2X2_GROUP MCUFORGE_DSP_ASM_2X2_GROUP MCUFORGE_DSP_ASM_2X2_GROUP MCUFORGE_DSP_ASM_2X2_GROUP \
-    "ldr %[t], %[end]\n\t" \
-    "cmp %[blk], %[t]\n\t" \
+    "cmp %[blk], lr\n\t" \
     "bne 4b\n" \
     "5:\n\t" \
     MCUFORGE_DSP_ASM_EPILOGUE(STAGE) \
-    "mov %[wa], %[wb]\n\t" \
+    "ldr %[t], %[overshoot]\n\t" \
+    "sub %[wa], %[wb], %[t]\n\t" \
     "ldr %[t], %[k]\n\t" \
-    "add %[wb], %[wb], %[t]\n\t" \
+    "add %[wb], %[wa], %[t]\n\t" \
     "ldr %[t], %[pairs]\n\t" \
     "subs %[t], %[t], #1\n\t" \
     "str %[t], %[pairs]\n\t" \
@@ -263,10 +267,11 @@ typedef struct {
     [aa] "=&r"(aa), [ab] "=&r"(ab), [ba] "=&r"(ba), [bb] "=&r"(bb), [blk] "=&r"(blk), [wa] "=&r"(wa), \
     [wb] "=&r"(wb), [wv] "=&r"(wv), [t] "=&r"(t), [table] "+m"(job.table), [out] "+m"(job.out), \
     [pairs] "+m"(job.pairs) \
-    : [filter] "m"(filter), [k] "m"(job.k), [block] "m"(job.block), [single_end] "m"(job.single_end), \
+    : [filter] "m"(filter), [k] "m"(job.k), [overshoot] "m"(job.overshoot), [block] "m"(job.block), \
+      [single_end] "m"(job.single_end), \
       [end] "m"(job.end), [out_c] "m"(job.out_c), [zp] "m"(job.zero_point), [lo] "m"(job.act_min), \
       [hi] "m"(job.act_max) \
-    : "r8", "r9", "r10", "r11", "cc", "memory"
+    : "r8", "r9", "r10", "r11", "lr", "cc", "memory"
 
 MCUFORGE_INLINE void mcuforge_dsp_pairs(mcuforge_dsp_pairs_job job, const int8_t *filter, int32_t mode) {
     int32_t aa;

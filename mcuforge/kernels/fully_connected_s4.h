@@ -1,7 +1,7 @@
 #ifndef MCUFORGE_FULLY_CONNECTED_S4_H
 #define MCUFORGE_FULLY_CONNECTED_S4_H
 
-#include "mcuforge_common.h"
+#include "int4_s8.h"
 
 /* FULLY_CONNECTED with int8 activations and symmetric int4 weights (zero point 0), packed two per byte. */
 typedef struct {

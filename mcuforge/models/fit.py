@@ -18,6 +18,7 @@ import numpy as np
 
 from mcuforge.codegen.planner import plan_arena
 from mcuforge.ir import Graph, Quantization
+from mcuforge.quant.int4 import stored_bytes
 from mcuforge.targets.profiles import KIB, get_profile
 
 WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
@@ -121,7 +122,7 @@ def _layer_flash(graph: Graph, index: int, seen: set[str]) -> tuple[int, int]:
         seen.add(name)
         t = graph.tensors[name]
         if t.dtype != "float32":
-            total += t.nbytes
+            total += stored_bytes(t)  # INT4 weights: two per byte
             continue
         params += t.size
         total += t.size * (4 if op.type in WEIGHTED and k == 2 else 1)
@@ -132,10 +133,11 @@ def _layer_flash(graph: Graph, index: int, seen: set[str]) -> tuple[int, int]:
 
 
 def estimate_fit(graph: Graph, target: str = "cortex-m4", flash_margin: int = DEFAULT_FLASH_MARGIN,
-                 alignment: int = 8) -> FitResult:
-    """Flash and RAM of `graph` (float32 or int8) deployed in int8 on the default board of `target`."""
+                 alignment: int = 8, board=None) -> FitResult:
+    """Flash and RAM of `graph` (float32 or int8) deployed in int8 on the default board of `target` (or on
+    `board`, a targets.profiles.Board: another board of the target, or one with other memory sizes)."""
     profile = get_profile(target)
-    board = profile.board
+    board = board or profile.board
     g = _as_int8(graph)
     plan = plan_arena(g, alignment=alignment)
     io = sum(g.tensors[n].nbytes for n in g.inputs + g.outputs)

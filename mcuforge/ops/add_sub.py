@@ -109,6 +109,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         params = ctx.params("mcuforge_add_sub_f32_params", {"shape": shape, "subtract": subtract, "act_min": lo,
                                                              "act_max": hi})
         return f"mcuforge_add_sub_f32({params}, {args});"
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)  # add_sub_s8.h includes it: the DSP variant
     ctx.use_kernel("add_sub_s8")
     (m1, s1), (m2, s2), (mo, so) = map(quantize_multiplier, real_multipliers(op, graph))
     zp1, zp2 = (graph.tensors[n].quant.scalar_zero_point for n in op.inputs[:2])

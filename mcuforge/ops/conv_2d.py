@@ -17,11 +17,12 @@ import numpy as np
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
-from mcuforge.ops.conv_common import (CONV_ATTRS, ConvGeometry, centered_input, check_conv_tensors,
-                                      check_window_attrs, conv_geometry, dsp_requant, finish_conv,
+from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, ConvGeometry, centered_input,
+                                      check_conv_tensors, check_window_attrs, conv_geometry, dsp_requant, finish_conv,
                                       float_activation_range, folded_bias, geometry_fields, is_hybrid,
                                       output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
+from mcuforge.quant.int4 import is_int4, packed_weights
 
 
 def _groups(op: Op, graph: Graph) -> int:
@@ -123,6 +124,9 @@ def reference(op: Op, graph: Graph, inputs):
 
 def emit_c(op: Op, graph: Graph, ctx) -> str:
     x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if x.dtype == "int8" and is_int4(w):
+        ctx.use_kernel("conv_window")
+        return _emit_s4(op, graph, ctx)
     geom = geometry_fields(op, graph)
     x_ptr, w_ptr, y_ptr = ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0])
     pointwise = (geom["kernel_h"] == geom["kernel_w"] == geom["stride_h"] == geom["stride_w"] == 1
@@ -154,9 +158,31 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         "bias_folded": ctx.const_array("bias_folded", bias_folded),
         "requant": ctx.requant(*output_multipliers(op, graph, w.shape[0])), "dsp_requant": dsp})
     scratch = ctx.scratch() if dsp else "NULL"
+    # the _fast/_wide entry points link only the DSP variant's output stage of the layer (kernels/conv_2d_s8.h)
+    full_range = (lo, hi) == (-128, 127) and _groups(op, graph) == 1
+    fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if full_range else ""
     if pointwise:
-        return f"mcuforge_conv_1x1_s8({params}, {x_ptr}, {w_ptr}, {y_ptr}, {scratch});"
-    return f"mcuforge_conv_s8({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, {scratch});"
+        return f"mcuforge_conv_1x1_s8{fast}({params}, {x_ptr}, {w_ptr}, {y_ptr}, {scratch});"
+    return f"mcuforge_conv_s8{fast}({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, {scratch});"
+
+
+def _emit_s4(op: Op, graph: Graph, ctx) -> str:
+    """INT4 filters (quant/int4.py): flash holds them packed two per byte, the portable kernel decodes them."""
+    x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    ctx.use_kernel("int4_s8", rounding_neutral=True)
+    ctx.use_kernel("conv_2d_s4")
+    lo, hi = output_activation_range(op, graph)
+    filter_sums = w.data.reshape(w.shape[0], -1).astype(np.int64).sum(axis=1)
+    params = ctx.params("mcuforge_conv_s4_params", {
+        "geom": geometry_fields(op, graph), "groups": _groups(op, graph), "input_offset": -x.quant.scalar_zero_point,
+        "output_offset": y.quant.scalar_zero_point, "act_min": lo, "act_max": hi,
+        "bias_folded": ctx.const_array("bias_folded", folded_bias(op, graph, filter_sums)),
+        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[0]))})
+    # A 1x1 filter in one group is never padded: every pixel starts from the folded bias, the bias is not read.
+    pointwise = w.shape[1] == w.shape[2] == 1 and _groups(op, graph) == 1
+    bias = "NULL" if pointwise else ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
+    return (f"mcuforge_conv_s4({params}, {ctx.ptr(op.inputs[0])}, {packed_weights(ctx, op.inputs[1])}, {bias}, "
+            f"{ctx.ptr(op.outputs[0])});")
 
 
 def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
@@ -174,13 +200,14 @@ def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
 def scratch_bytes(op: Op, graph: Graph) -> int:
     """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
     MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), reserved whatever the
-    target: the same library runs the DSP variant on cores with the DSP extension, portable code elsewhere."""
+    target: the same library runs the DSP variant on cores with the DSP extension, portable code elsewhere. The
+    int4 kernel needs none."""
     if is_hybrid(op, graph):
         shape = graph.tensors[op.inputs[0]].shape
         return shape[1] * shape[2] * shape[3]
-    if graph.tensors[op.inputs[0]].dtype != "int8" or not _dsp_requant(op, graph)[0]:
-        return 0
     w = graph.tensors[op.inputs[1]]
+    if graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w) or not _dsp_requant(op, graph)[0]:
+        return 0
     k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
     return 20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + (k if in_c % 4 else 0)
 

@@ -11,10 +11,12 @@ import numpy as np
 
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
-from mcuforge.ops.conv_common import (CONV_ATTRS, centered_input, check_conv_tensors, check_window_attrs,
-                                      conv_geometry, dsp_requant, finish_conv, float_activation_range,
-                                      folded_bias, geometry_fields, output_multipliers, row_window)
+from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, centered_input, check_conv_tensors,
+                                      check_window_attrs, conv_geometry, dsp_requant, finish_conv,
+                                      float_activation_range, folded_bias, geometry_fields, output_multipliers,
+                                      row_window)
 from mcuforge.ops.registry import OpDef, register
+from mcuforge.quant.int4 import is_int4, packed_weights
 
 
 def infer_shapes(op: Op, graph: Graph):
@@ -61,9 +63,11 @@ def reference(op: Op, graph: Graph, inputs):
 def emit_c(op: Op, graph: Graph, ctx) -> str:
     x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
     fields = {"geom": geometry_fields(op, graph), "depth_multiplier": w.shape[3] // x.shape[3]}
+    ctx.use_kernel("conv_window")
+    if x.dtype == "int8" and is_int4(w):
+        return _emit_s4(op, graph, ctx, fields)
     args = (f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
             f"{ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else '')}, {ctx.ptr(op.outputs[0])}")
-    ctx.use_kernel("conv_window")
     if x.dtype == "float32":
         ctx.use_kernel("depthwise_conv_2d_f32")
         lo, hi = float_activation_range(op, graph)
@@ -77,7 +81,23 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         **fields, "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
         "act_min": lo, "act_max": hi, "bias_folded": ctx.const_array("bias_folded", bias_folded),
         "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3])), "dsp_requant": dsp})
-    return f"mcuforge_depthwise_conv_s8({params}, {args}, {ctx.scratch() if dsp else 'NULL'});"
+    # the _fast/_wide entry points link only the layer's DSP output stage (kernels/depthwise_conv_2d_s8.h)
+    fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if (lo, hi) == (-128, 127) else ""
+    return f"mcuforge_depthwise_conv_s8{fast}({params}, {args}, {ctx.scratch() if dsp else 'NULL'});"
+
+
+def _emit_s4(op: Op, graph: Graph, ctx, fields: dict) -> str:
+    """INT4 filters (quant/int4.py): flash holds them packed two per byte, the portable kernel decodes them."""
+    x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    ctx.use_kernel("int4_s8", rounding_neutral=True)
+    ctx.use_kernel("depthwise_conv_2d_s4")
+    lo, hi = output_activation_range(op, graph)
+    params = ctx.params("mcuforge_depthwise_conv_s4_params", {
+        **fields, "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
+        "act_min": lo, "act_max": hi, "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3]))})
+    bias = ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
+    return (f"mcuforge_depthwise_conv_s4({params}, {ctx.ptr(op.inputs[0])}, {packed_weights(ctx, op.inputs[1])}, "
+            f"{bias}, {ctx.ptr(op.outputs[0])});")
 
 
 def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
@@ -97,9 +117,9 @@ def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
 def scratch_bytes(op: Op, graph: Graph) -> int:
     """The int8 kernel's DSP variant takes MCUFORGE_DEPTHWISE_DSP_SCRATCH bytes: a channel table with the filter
     as q15 pairs, and three input rows transposed to int16. Reserved whatever the target: the same library runs
-    the DSP variant on cores with the DSP extension, portable code elsewhere."""
+    the DSP variant on cores with the DSP extension, portable code elsewhere. The int4 kernel needs none."""
     x = graph.tensors[op.inputs[0]]
-    if x.dtype != "int8" or not _dsp_requant(op, graph)[0]:
+    if x.dtype != "int8" or is_int4(graph.tensors[op.inputs[1]]) or not _dsp_requant(op, graph)[0]:
         return 0
     g = conv_geometry(op, graph)
     width = max(x.shape[2] + g.pad_left, (g.out_w + 1) * g.stride_w + 2)  # the ring's, as the kernel sizes it

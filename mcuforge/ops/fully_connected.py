@@ -108,6 +108,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
 
 def _emit_s4(op: Op, graph: Graph, ctx, dims: dict, bias: str) -> str:
     """INT4 weights (quant/int4.py): flash holds them packed two per byte, the kernel unpacks them."""
+    ctx.use_kernel("int4_s8", rounding_neutral=True)
     ctx.use_kernel("fully_connected_s4")
     lo, hi = output_activation_range(op, graph)
     params = ctx.params("mcuforge_fc_s4_params", {

@@ -1,10 +1,12 @@
 """INT4 weights: per-channel symmetric in [-7, 7], kept in the IR as int8-valued tensors marked
 `tensor.meta["bits"] = 4`.
 
-The values are ordinary int8 values, so the reference interpreter, the int8 TFLite export and LiteRT / TFLite
-Micro all compute the same bytes; only the generated C stores them packed, two per byte, and unpacks them in
-its kernels (kernels/fully_connected_s4.c). The packing is TFLite's and CMSIS-NN's: the flattened weights in
-order, element 2k in the low nibble of byte k and element 2k + 1 in its high nibble, two's complement."""
+The values are ordinary int8 values, so the reference interpreter computes them as any int8 weights. Stored, they
+are packed two per byte: in the generated C (flash), unpacked by the kernels (fully_connected_s4, conv_2d_s4,
+depthwise_conv_2d_s4; int4_s8.h decodes), and in .tflite files as TFLite INT4 tensors (tflite_export / _import),
+which LiteRT runs (TFLite Micro too, except its reference FULLY_CONNECTED). The packing is TFLite's and CMSIS-NN's:
+the flattened weights in order, element 2k in the low nibble of byte k and element 2k + 1 in its high nibble,
+two's complement."""
 
 from __future__ import annotations
 
@@ -21,6 +23,13 @@ CLIP_FRACTIONS = np.linspace(0.5, 1.0, 26)
 
 def is_int4(tensor) -> bool:
     return tensor.meta.get(BITS_KEY) == 4
+
+
+def stored_bytes(tensor) -> int:
+    """Bytes of a tensor as the generated C stores it: INT4 constants packed two per byte."""
+    if tensor.is_constant and is_int4(tensor):
+        return (tensor.size + 1) // 2
+    return tensor.nbytes
 
 
 def int4_scales(w: np.ndarray, axis: int) -> np.ndarray:
@@ -58,8 +67,8 @@ def unpack_int4(packed: np.ndarray, count: int) -> np.ndarray:
 
 
 def packed_weights(ctx, tensor_name: str) -> str:
-    """Emit a 4-bit weight tensor packed two per byte (as flash data, aligned and counted like the other
-    weights) and return its symbol, for an emit_c whose kernel unpacks int4."""
+    """Emit a 4-bit weight tensor packed two per byte (flash data or weights blob, aligned and counted like the
+    other weights; once however many ops read it) and return its symbol, for an emit_c whose kernel unpacks int4."""
     t = ctx.graph.tensors[tensor_name]
     where = f"{ctx.graph.where()}: int4 weights {tensor_name!r}"
     if t.quant is not None and t.quant.zero_point.any():
@@ -68,8 +77,4 @@ def packed_weights(ctx, tensor_name: str) -> str:
         packed = pack_int4(t.data)
     except ValueError as exc:
         raise UnsupportedOpError(f"{where}: {exc}") from None
-    symbol = ctx.const_array("weights_s4", packed, "uint8_t")
-    array = ctx.arrays[-1]
-    array.is_weight = True
-    array.comment = f"{tensor_name} {list(t.shape)}, int4 packed two per byte"
-    return symbol
+    return ctx.weights(tensor_name, packed, "uint8_t", "int4 packed two per byte")

@@ -3,6 +3,7 @@ arrays and the parameter tables. The estimator sizes flash from it; the calibrat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from mcuforge.codegen.emit import EmitContext
@@ -22,6 +23,7 @@ class Emitted:
     array_bytes: int
     struct_fields: int  # scalar fields of the op's parameter structs (flash: ~4 bytes each on a 32-bit core)
     note: str = ""
+    entry: str = ""  # the kernel function the emitted call names (variants of one file link different code)
 
 
 def emit_layers(graph: Graph, plan) -> list[Emitted]:
@@ -46,12 +48,13 @@ def emit_layers(graph: Graph, plan) -> list[Emitted]:
         used.clear()
         arrays, structs = len(ctx.arrays), len(ctx.structs)
         note = ""
+        call = ""
         if opdef.emit_c is None:
             note = "no C kernel yet"
         else:
             try:
                 with use_compat("tflm"), use_rounding(op_rounding(opdef, "tflm")):
-                    opdef.emit_c(op, graph, ctx)
+                    call = opdef.emit_c(op, graph, ctx) or ""
             except McuforgeError as exc:
                 note = f"not compilable: {exc}"
         new = ctx.arrays[arrays:]
@@ -65,8 +68,14 @@ def emit_layers(graph: Graph, plan) -> list[Emitted]:
             kernels=sorted(used), weight_bytes=weight_bytes,
             weights=sum(graph.tensors[n].size for n in consts),
             array_bytes=param_array_bytes(new),
-            struct_fields=struct_fields(ctx.structs[structs:]), note=note))
+            struct_fields=struct_fields(ctx.structs[structs:]), note=note, entry=_entry_point(call)))
     return rows
+
+
+def _entry_point(call: str) -> str:
+    """The mcuforge_* function an emitted statement calls, e.g. "mcuforge_conv_1x1_s8_fast"."""
+    found = re.search(r"\b(mcuforge_\w+)\(", call)
+    return found.group(1) if found else ""
 
 
 def struct_fields(structs: list[str]) -> int:
@@ -79,15 +88,16 @@ def struct_fields(structs: list[str]) -> int:
 
 
 def kernel_users(graph: Graph, emitted: list[Emitted]) -> dict[str, list[str]]:
-    """Kernel file -> the op types that call into it (one file may hold several entry points, e.g. pooling)."""
+    """Kernel file -> the op types that call into it, each with the entry point it calls ("CONV_2D/mcuforge_conv_s8"):
+    one file may hold several entry points (pooling; the conv kernels' variants per output stage)."""
     users: dict[str, set[str]] = {}
     for op, em in zip(graph.ops, emitted):
         for stem in em.kernels:
-            users.setdefault(stem, set()).add(op.type)
+            users.setdefault(stem, set()).add(f"{op.type}/{em.entry}" if em.entry else op.type)
     return {stem: sorted(ops) for stem, ops in sorted(users.items())}
 
 
 def kernel_code_key(stem: str, op_types: list[str]) -> str:
     """The calibration's key for a kernel file's code size: what the linker keeps depends on the entry points
-    used (--gc-sections), e.g. "pooling_s8:AVERAGE_POOL_2D"."""
+    used (--gc-sections), e.g. "pooling_s8:AVERAGE_POOL_2D/mcuforge_avg_pool_s8"."""
     return f"{stem}:{'+'.join(sorted(op_types))}"

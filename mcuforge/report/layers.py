@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from mcuforge.ir import Graph
 from mcuforge.ops.registry import get_op
+from mcuforge.quant.int4 import stored_bytes
 
 
 @dataclass
@@ -27,7 +28,7 @@ def layer_stats(graph: Graph) -> list[LayerStats]:
         outs = graph.output_tensors(op)
         rows.append(LayerStats(
             index=i, op=op.type, output=op.outputs[0], output_shape=list(outs[0].shape),
-            params=sum(t.size for t in consts), param_bytes=sum(t.nbytes for t in consts),
+            params=sum(t.size for t in consts), param_bytes=sum(stored_bytes(t) for t in consts),
             macs=int(get_op(op.type).macs(op, graph)), activation_bytes=sum(t.nbytes for t in outs)))
     return rows
 

@@ -24,6 +24,7 @@ from mcuforge.codegen.c_text import C_TYPES
 from mcuforge.codegen.project import CompiledModel, compile_model, replace_directory
 from mcuforge.errors import McuforgeError, ToolchainError
 from mcuforge.ir import Graph
+from mcuforge.targets.io_placement import IoPlacement, place_io
 from mcuforge.targets.profiles import TargetProfile, buildable_profile
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ CROSS_GCC = "arm-none-eabi-gcc"
 
 # File names the runner's main reads and writes through semihosting (relative to QEMU's working directory).
 RUNNER_INPUT, RUNNER_OUTPUT, RUNNER_STATS = "mcuforge_in.bin", "mcuforge_out.bin", "mcuforge_stats.txt"
+RUNNER_RAM = "mcuforge_ram"  # runner_main.c's buffer: the arena, then records that found no room in it
 
 
 @dataclass
@@ -50,6 +52,11 @@ class FirmwareBuild:
     runner_objects: list[Path]  # startup and main
     opt: str
     stack_bytes: int
+    io: IoPlacement  # where the runner keeps the records: in the arena where the plan leaves room
+
+    @property
+    def ram_symbol(self) -> str:
+        return RUNNER_RAM
 
     @property
     def graph(self) -> Graph:
@@ -77,22 +84,26 @@ def _fill(template: str, **values: str) -> str:
     return template
 
 
-def render_runner_main(graph: Graph, name: str) -> str:
-    """The runner's main.c: one global buffer per model input and output, read and written per record."""
+def render_runner_main(graph: Graph, name: str, io: IoPlacement) -> str:
+    """The runner's main.c: the RAM buffer (arena + records, `io`), records read and written in place."""
     buffers, reads, writes, args = [], [], [], []
     for kind, names in (("input", graph.inputs), ("output", graph.outputs)):
         for k, tensor_name in enumerate(names):
             t = graph.tensors[tensor_name]
             symbol = f"mcuforge_{kind}{k}"
-            buffers.append(f"{C_TYPES[t.dtype]} __attribute__((aligned(16))) {symbol}[{t.size}];")
+            ctype = C_TYPES[t.dtype]
+            offset = io.slot(kind, k).offset
+            buffers.append(f"#define {symbol} (({ctype} *)(void *)(mcuforge_ram + {offset}))  /* {t.size} values */")
             args.append(symbol)
+            bytes_ = f"{t.size} * sizeof({ctype})"
             if kind == "input":
-                reads.append(f"        if (fread({symbol}, sizeof {symbol}[0], {t.size}, in) != {t.size}) {{\n"
+                reads.append(f"        if (!transfer(SYS_READ, in, {symbol}, {bytes_})) {{\n"
                              f"            break;\n        }}")
             else:
-                writes.append(f"        if (fwrite({symbol}, sizeof {symbol}[0], {t.size}, out) != {t.size}) {{\n"
+                writes.append(f"        if (!transfer(SYS_WRITE, out, {symbol}, {bytes_})) {{\n"
                               f"            return 1;\n        }}")
-    return _fill((HERE / "runner_main.c").read_text(), NAME=name, BUFFERS="\n".join(buffers),
+    return _fill((HERE / "runner_main.c").read_text(), NAME=name, RAM_SIZE=str(io.ram_size),
+                 BUFFERS="\n".join(buffers),
                  READ="\n".join(reads), WRITE="\n".join(writes), ARGS=", ".join(args))
 
 
@@ -132,10 +143,13 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
         firmware.mkdir()
         obj.mkdir()
         shutil.copy(HERE / "startup_cortex_m.c", firmware / "startup_cortex_m.c")
-        (firmware / "main.c").write_text(render_runner_main(graph, prefix))
+        io = place_io(compiled.plan, graph)
+        (firmware / "main.c").write_text(render_runner_main(graph, prefix, io))
         (firmware / "link.ld").write_text(render_linker_script(profile, stack_bytes))
 
-        cflags = [*profile.gcc_flags, *STRICT_CFLAGS, opt, *SECTION_CFLAGS, *cflags, f"-I{tmp / 'lib'}"]
+        # the runner passes its own buffer as the arena: the library's static one would be dead weight
+        cflags = [*profile.gcc_flags, *STRICT_CFLAGS, opt, *SECTION_CFLAGS, f"-D{prefix.upper()}_NO_STATIC_ARENA",
+                  *cflags, f"-I{tmp / 'lib'}"]
         objects: dict[str, Path] = {}
         sources = [tmp / "lib" / f"{prefix}.c", *[tmp / "lib" / f"{k}.c" for k in compiled.sources.kernels],
                    firmware / "startup_cortex_m.c", firmware / "main.c"]
@@ -161,4 +175,4 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
         outdir=outdir, name=prefix, profile=profile, elf=moved(elf), map_file=moved(map_file), compiled=compiled,
         model_object=moved(objects[prefix]), kernel_objects=[moved(objects[k]) for k in compiled.sources.kernels],
         runner_objects=[moved(objects["runner_startup_cortex_m"]), moved(objects["runner_main"])], opt=opt,
-        stack_bytes=stack_bytes)
+        stack_bytes=stack_bytes, io=io)

@@ -3,7 +3,7 @@
 Why unicorn and not QEMU: QEMU 7.2's MPS2 boards do not model the DWT cycle counter (checked: CYCCNT and DWT_CTRL
 read 0 after enabling them through DEMCR.TRCENA, with or without -icount), and with
 -icount the only clocks are the 25 MHz SysTick/CMSDK timers, one tick per 40 instructions at best. Unicorn runs
-the very ELF that QEMU boots: its segments are loaded, NAME_invoke is called on the runner's input buffers, and a
+the very ELF that QEMU boots: its segments are loaded, NAME_invoke_with_arena is called on the runner's buffer, and a
 basic-block hook counts every executed block. Each block is decoded once with capstone into instruction classes
 (targets/instruction_classes.py), and the profile's cycle table turns the counts into estimated cycles. The
 estimate assumes zero-wait-state memory (no flash wait states, no cache misses) and no interrupts."""
@@ -121,12 +121,14 @@ def count_instructions(build: FirmwareBuild, inputs=None, seed: int = 0,
     inputs = check_inputs(graph, inputs)
     uc, symbols = _emulator(build)
 
+    ram = symbols[build.ram_symbol]  # the runner's arena, holding the records too (targets/io_placement.py)
     args = []
     for k, value in enumerate(inputs):
-        address = symbols[f"mcuforge_input{k}"]
+        address = ram + build.io.slot("input", k).offset
         uc.mem_write(address, np.ascontiguousarray(value, dtype=graph.tensors[graph.inputs[k]].dtype).tobytes())
         args.append(address)
-    args += [symbols[f"mcuforge_output{k}"] for k in range(len(graph.outputs))]
+    args += [ram + build.io.slot("output", k).offset for k in range(len(graph.outputs))]
+    args.append(ram)  # NAME_invoke_with_arena's arena
     sp = symbols["__stack_top__"]
     stack_args = args[4:]
     sp -= 4 * len(stack_args) + (4 * len(stack_args)) % 8  # AAPCS: 8-byte aligned at the call
@@ -140,7 +142,7 @@ def count_instructions(build: FirmwareBuild, inputs=None, seed: int = 0,
     uc.reg_write(arm_const.UC_ARM_REG_LR, stop | 1)
 
     layers = LayerMap(build.elf, build.compiled.outdir / f"{build.name}.c", build.name)
-    per_op = _trace_blocks(uc, layers, symbols[f"{build.name}_invoke"] | 1, stop, timeout_s, build)
+    per_op = _trace_blocks(uc, layers, symbols[f"{build.name}_invoke_with_arena"] | 1, stop, timeout_s, build)
 
     rows = [LayerCount(PROLOGUE, "(invoke)", "", 0, dict(per_op.get(PROLOGUE, {})))]
     for i, op in enumerate(graph.ops):
@@ -149,7 +151,7 @@ def count_instructions(build: FirmwareBuild, inputs=None, seed: int = 0,
     outputs = []
     for k, name in enumerate(graph.outputs):
         t = graph.tensors[name]
-        raw = bytes(uc.mem_read(symbols[f"mcuforge_output{k}"], t.nbytes))
+        raw = bytes(uc.mem_read(ram + build.io.slot("output", k).offset, t.nbytes))
         outputs.append(np.frombuffer(raw, dtype=t.dtype).reshape(t.shape).copy())
     return InstructionProfile(target=build.profile.name, layers=rows, outputs=outputs)
 

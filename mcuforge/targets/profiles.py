@@ -114,6 +114,10 @@ class TargetProfile:
 # QEMU 7.2 hw/arm/mps2.c: AN385, AN386 and AN500 map 4 MB ZBT SSRAM1 at 0x0 (boot) and 4 MB SSRAM2&3 at
 # 0x20000000.
 MPS2_MEMORY = MemoryMap(0x0, 4 * MIB, 0x20000000, 4 * MIB)
+# QEMU 7.2 hw/arm/mps2-tz.c (AN505, Cortex-M33 in the IoT Kit subsystem): 4 MB SSRAM1 at 0x0 and 2 MB SSRAM2 at
+# 0x28000000 behind memory protection controllers that reset to secure-only, seen through the IDAU's secure
+# aliases (address bit 28): the core boots in the secure state from the vector table at 0x10000000.
+MPS2_AN505_MEMORY = MemoryMap(0x10000000, 4 * MIB, 0x38000000, 2 * MIB)
 
 # Per-class cycle costs. ARM's TRMs give the M0+, M3 and M4 tables (zero wait states); M7 and M33 tables are
 # not published per instruction, so theirs are modelled (see each source string).
@@ -233,8 +237,8 @@ PROFILES: dict[str, TargetProfile] = {p.name: p for p in (
     TargetProfile("cortex-m33", "Cortex-M33 (ARMv8-M Mainline, DSP, FPU)",
                   ("-mcpu=cortex-m33", *_ARM_COMMON, "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
                   (STM32U585,), _M33, has_fpu=True, has_dsp=True, unicorn_cpu="CORTEX_M33",
-                  notes="QEMU's mps2-an505 boots in the secure state with another memory map: not wired up; "
-                        "build and size only, linked to the STM32U585's map"),
+                  qemu=QemuMachine("mps2-an505", MPS2_AN505_MEMORY,
+                                   "Arm AN505, MPS2+ FPGA image for Cortex-M33 (secure state)")),
     TargetProfile("esp32", "Xtensa LX6 dual-core", (), (ESP32,), _XTENSA, has_fpu=True, buildable=False,
                   notes="estimate only: no Xtensa toolchain here; cycles from the Cortex-M4 build's mix"),
     TargetProfile("esp32-s3", "Xtensa LX7 dual-core", (), (ESP32S3,), _XTENSA, has_fpu=True, buildable=False,

@@ -1,16 +1,28 @@
 /* Bare-metal runner for the generated @NAME@ library, filled in by mcuforge/targets/build.py.
  * Reads input records from mcuforge_in.bin through semihosting (a record is all model inputs back to back),
  * runs one inference per record, writes the outputs to mcuforge_out.bin and, to mcuforge_stats.txt, the
- * record count and the deepest stack any inference used (painted before each call, scanned after). */
+ * record count and the deepest stack any inference used (painted before each call, scanned after).
+ * The library is compiled without its static arena: the runner's one RAM buffer is the arena, and each input
+ * and output record sits inside it where the plan leaves room for the record's lifetime (targets/io_placement.py),
+ * so no second copy of a record is kept; records that find no room go to a tail after the arena.
+ * Files go through raw semihosting calls (SYS_OPEN/READ/WRITE/CLOSE), not stdio: the image then holds the model
+ * and little else, as a deployed one would. */
 #include <stdint.h>
-#include <stdio.h>
 
 #include "@NAME@.h"
 
-#define MCUFORGE_STACK_PATTERN 0xC5A5C5A5u
+#define SYS_OPEN 0x01u
+#define SYS_CLOSE 0x02u
+#define SYS_WRITE0 0x04u
+#define SYS_WRITE 0x05u
+#define SYS_READ 0x06u
+#define MODE_READ_BINARY 1u  /* "rb" */
+#define MODE_WRITE_BINARY 5u /* "wb" */
+#define MODE_WRITE_TEXT 4u   /* "w" */
 
-void mcuforge_paint_stack(void);        /* startup_cortex_m.c */
-uint32_t mcuforge_stack_low_water(void); /* startup_cortex_m.c */
+uint32_t mcuforge_semihost(uint32_t operation, const void *argument); /* startup_cortex_m.c */
+void mcuforge_paint_stack(void);                                      /* startup_cortex_m.c */
+uint32_t mcuforge_stack_low_water(void);                              /* startup_cortex_m.c */
 
 static inline __attribute__((always_inline)) uint32_t mcuforge_current_sp(void) {
     uint32_t sp;
@@ -18,32 +30,70 @@ static inline __attribute__((always_inline)) uint32_t mcuforge_current_sp(void) 
     return sp;
 }
 
-/* Global, not static: the instruction counter (targets/instruction_count.py) finds them by name. */
+/* Global, not static: the instruction counter (targets/instruction_count.py) finds it by name. */
+uint8_t __attribute__((aligned(16))) mcuforge_ram[@RAM_SIZE@];
+
 @BUFFERS@
 
-/* Decimal without printf, which would pull most of the C library's formatting code into the image. */
-static void write_stat(FILE *f, const char *key, uint32_t value) {
+static uint32_t text_length(const char *s) {
+    uint32_t n = 0;
+    while (s[n] != '\0') {
+        ++n;
+    }
+    return n;
+}
+
+/* A host file handle, or -1. */
+static int32_t open_file(const char *name, uint32_t mode) {
+    const uint32_t block[3] = {(uint32_t)(uintptr_t)name, mode, text_length(name)};
+    return (int32_t)mcuforge_semihost(SYS_OPEN, block);
+}
+
+/* 1 when all n bytes moved (SYS_READ and SYS_WRITE return the count of bytes not moved). */
+static int transfer(uint32_t operation, int32_t handle, const void *data, uint32_t n) {
+    const uint32_t block[3] = {(uint32_t)handle, (uint32_t)(uintptr_t)data, n};
+    return mcuforge_semihost(operation, block) == 0u;
+}
+
+static int close_file(int32_t handle) {
+    const uint32_t block[1] = {(uint32_t)handle};
+    return mcuforge_semihost(SYS_CLOSE, block) == 0u;
+}
+
+static void say(const char *message) {
+    (void)mcuforge_semihost(SYS_WRITE0, message);
+}
+
+/* "key value\n" in decimal. */
+static int write_stat(int32_t f, const char *key, uint32_t value) {
+    char line[40];
     char digits[12];
-    int n = (int)sizeof digits - 1;
-    digits[n] = '\0';
+    uint32_t n = 0;
+    int32_t d = 0;
+    while (key[n] != '\0' && n < 24u) {
+        line[n] = key[n];
+        ++n;
+    }
+    line[n++] = ' ';
     do {
-        digits[--n] = (char)('0' + value % 10u);
+        digits[d++] = (char)('0' + value % 10u);
         value /= 10u;
-    } while (value != 0u && n > 0);
-    fputs(key, f);
-    fputs(" ", f);
-    fputs(&digits[n], f);
-    fputs("\n", f);
+    } while (value != 0u);
+    while (d > 0) {
+        line[n++] = digits[--d];
+    }
+    line[n++] = '\n';
+    return transfer(SYS_WRITE, f, line, n);
 }
 
 int main(void) {
-    FILE *in = fopen("mcuforge_in.bin", "rb");
-    FILE *out = fopen("mcuforge_out.bin", "wb");
-    FILE *stats;
+    const int32_t in = open_file("mcuforge_in.bin", MODE_READ_BINARY);
+    const int32_t out = open_file("mcuforge_out.bin", MODE_WRITE_BINARY);
+    int32_t stats;
     uint32_t records = 0;
     uint32_t stack_max = 0;
-    if (in == NULL || out == NULL) {
-        fputs("mcuforge runner: cannot open mcuforge_in.bin or mcuforge_out.bin\n", stderr);
+    if (in < 0 || out < 0) {
+        say("mcuforge runner: cannot open mcuforge_in.bin or mcuforge_out.bin\n");
         return 2;
     }
     for (;;) {
@@ -53,25 +103,26 @@ int main(void) {
 @READ@
         sp = mcuforge_current_sp();
         mcuforge_paint_stack();
-        status = @NAME@_invoke(@ARGS@);
+        status = @NAME@_invoke_with_arena(@ARGS@, mcuforge_ram);
         used = sp - mcuforge_stack_low_water();
         if (status != 0) {
-            fputs("mcuforge runner: inference failed\n", stderr);
+            say("mcuforge runner: inference failed\n");
             return 1;
         }
         stack_max = used > stack_max ? used : stack_max;
 @WRITE@
         ++records;
     }
-    fclose(in);
-    if (fclose(out) != 0) {
+    (void)close_file(in);
+    if (!close_file(out)) {
         return 1;
     }
-    stats = fopen("mcuforge_stats.txt", "w");
-    if (stats == NULL) {
+    stats = open_file("mcuforge_stats.txt", MODE_WRITE_TEXT);
+    if (stats < 0) {
         return 1;
     }
-    write_stat(stats, "records", records);
-    write_stat(stats, "stack_max", stack_max);
-    return fclose(stats) != 0;
+    if (!write_stat(stats, "records", records) || !write_stat(stats, "stack_max", stack_max)) {
+        return 1;
+    }
+    return close_file(stats) ? 0 : 1;
 }

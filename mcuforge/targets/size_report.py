@@ -5,9 +5,11 @@ Flash = every allocated section stored in flash (vector table, code, constants, 
   schedule  NAME.c's code: the invoke functions
   kernels   everything defined in the kernel objects
   runtime   the rest: startup, the runner's main, the C library (semihosting I/O), libgcc, alignment padding
-RAM = arena (NAME.c's static arena) + stack high-water mark (painted stack, measured on QEMU) + other static
-data the model needs (the runner's input/output buffers, any library statics). The runner's C library data and
-its heap (FILE buffers) belong to the test harness, not the model: they are reported apart as `runtime_static`."""
+RAM = arena (the runner's buffer passed to NAME_invoke_with_arena) + stack high-water mark (painted stack,
+measured on QEMU) + other static data the model needs: the bytes the input/output records add to the arena (the
+runner keeps them in the arena where the plan leaves room, targets/io_placement.py) and any library statics. Any
+other static data of the runner belongs to the test harness, not the model: it is reported apart as
+`runtime_static`."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ class SizeReport:
     runtime: int
     arena: int
     stack: int | None  # measured high-water mark of one inference; None when not run
-    io_buffers: int
+    io_buffers: int  # what the input/output records add to the arena (0 when they fit in it)
     library_static: int  # statics of NAME.c and the kernels other than the arena (0 for generated code)
     runtime_static: int
     ram_total: int | None  # arena + stack + io_buffers + library_static
@@ -112,7 +114,10 @@ def measure_size(build: FirmwareBuild, stack: int | None = None) -> SizeReport:
                 continue
             owner = owners.owner(sym.name, sym["st_info"]["bind"] == "STB_LOCAL", current_file)
             size, in_flash = sym["st_size"], _in_flash(sym["st_value"], build)
-            if owner == model:
+            if owner == "runner_main" and sym.name == build.ram_symbol:
+                sizes["arena"] += build.io.arena_size  # the runner's buffer: the arena, then any records
+                sizes["io"] += size - build.io.arena_size
+            elif owner == model:
                 if not in_flash:
                     sizes["arena" if sym.name == f"{build.name}_arena" else "library_static"] += size
                 elif kind == "STT_FUNC":
@@ -121,8 +126,6 @@ def measure_size(build: FirmwareBuild, stack: int | None = None) -> SizeReport:
                     sizes["tensors" if sym.name in tensor_symbols else "params"] += size
             elif owner in kernels:
                 sizes["kernels" if in_flash else "library_static"] += size
-            elif owner == "runner_main" and not in_flash and sym.name.startswith(("mcuforge_input", "mcuforge_output")):
-                sizes["io"] += size
     weights = sizes["tensors"] + sizes["params"]
     model_static = sizes["arena"] + sizes["io"] + sizes["library_static"]
     board = build.profile.board
@@ -147,7 +150,8 @@ def format_size(report: SizeReport) -> str:
         (f"flash {kb(report.flash_total)}   weights {report.weights:,} (tensors {report.weights_tensors:,}, "
          f"op params {report.weights_params:,}), kernels {report.kernels:,}, schedule {report.schedule:,}, "
          f"runtime {report.runtime:,}"),
-        (f"RAM   {ram}   arena {report.arena:,}, stack {stack}, I/O buffers {report.io_buffers:,}, library statics "
+        (f"RAM   {ram}   arena {report.arena:,}, stack {stack}, I/O records past the arena {report.io_buffers:,}, "
+         f"library statics "
          f"{report.library_static:,} (test runner's C library: {report.runtime_static:,} more)")]
     fits = report.fits_board
     verdict = "unknown" if fits is None else ("fits" if fits else "DOES NOT FIT")

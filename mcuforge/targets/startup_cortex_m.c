@@ -2,9 +2,10 @@
  *
  * Why our own: newlib's rdimon crt0 alone locks up on QEMU's mps2 boards, which boot from the vector table at
  * address 0. So: a vector table (initial SP + reset handler + fault handlers), a reset handler that copies
- * .data, zeroes .bss, enables the FPU when the ABI uses it, sets up semihosting's standard handles and calls
- * main. The stack painting that main uses for the high-water mark lives here too, next to the stack symbols
- * (all symbols come from cortex_m.ld). */
+ * .data, zeroes .bss, enables the FPU when the ABI uses it, calls main and exits with its status. The runner
+ * talks to the host through raw semihosting calls (mcuforge_semihost), not the C library's stdio: that would
+ * add some 9 KB of flash that a deployed model does not carry. The stack painting that main uses for the
+ * high-water mark lives here too, next to the stack symbols (all symbols come from cortex_m.ld). */
 #include <stdint.h>
 
 /* The pattern the runner's main (runner_main.c) looks for, and how it reads the stack pointer. */
@@ -24,17 +25,16 @@ extern uint32_t __bss_end__;
 extern uint32_t __stack_top__;
 extern uint32_t __stack_limit__;
 
-extern void initialise_monitor_handles(void);
-extern void _exit(int status);
 extern int main(void);
 
 void Reset_Handler(void);
+uint32_t mcuforge_semihost(uint32_t operation, const void *argument);
 void mcuforge_fault_handler(void);
 void mcuforge_paint_stack(void);
 uint32_t mcuforge_stack_low_water(void);
 
 /* One semihosting call (BKPT 0xAB: QEMU services it on every M profile core). */
-static uint32_t semihost(uint32_t operation, const void *argument) {
+uint32_t mcuforge_semihost(uint32_t operation, const void *argument) {
     uint32_t result;
     __asm__ volatile("mov r0, %1\n mov r1, %2\n bkpt 0xab\n mov %0, r0"
                      : "=r"(result)
@@ -47,8 +47,8 @@ static uint32_t semihost(uint32_t operation, const void *argument) {
  * "run-time error", so QEMU exits with status 1 instead of hanging until the runner's timeout. */
 void mcuforge_fault_handler(void) {
     static const char message[] = "mcuforge: processor fault\n";
-    (void)semihost(0x04u, message);
-    (void)semihost(0x18u, (const void *)0x20023u);
+    (void)mcuforge_semihost(0x04u, message);
+    (void)mcuforge_semihost(0x18u, (const void *)0x20023u);
     for (;;) {
     }
 }
@@ -99,6 +99,11 @@ void Reset_Handler(void) {
     *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
     __asm__ volatile("dsb\n isb" : : : "memory");
 #endif
-    initialise_monitor_handles();
-    _exit(main());
+    {
+        /* SYS_EXIT_EXTENDED: QEMU exits with main's status (ADP_Stopped_ApplicationExit, status) */
+        const uint32_t exit_block[2] = {0x20026u, (uint32_t)main()};
+        (void)mcuforge_semihost(0x20u, exit_block);
+    }
+    for (;;) {
+    }
 }

@@ -8,9 +8,10 @@ import pytest
 
 import mcuforge
 from mcuforge.codegen.project import compile_model
+from mcuforge.frontends.tflite_export import export_tflite
 from mcuforge.quant.int4 import is_int4, pack_int4, unpack_int4
 from mcuforge.runtime.reference import run_reference
-from tests.golden import assert_outputs_match, check_graph_golden, run_generated_c
+from tests.golden import assert_outputs_match, check_model_golden, run_generated_c
 from tests.oracles import random_inputs
 from tests.quant.float_graphs import conv_stack, dense, inputs_like, output_pairs
 
@@ -37,8 +38,8 @@ def test_int4_dense_golden_and_packed_c():
         w = q.tensors[name]
         assert is_int4(w) and w.dtype == "int8" and np.abs(w.data.astype(int)).max() == 7
         assert w.quant.per_channel and not w.quant.zero_point.any()
-    # The int8-valued weights export as int8: LiteRT and TFLite Micro compute what the reference does.
-    check_graph_golden(q, n=16, c_code=False)
+    # The int8-valued weights exported as int8: LiteRT and TFLite Micro compute what the reference does.
+    check_model_golden(export_tflite(q, int4_tensors=False), n=16, c_code=False)
     # The generated C stores them packed and unpacks them in its kernel: equal to the reference.
     rng = np.random.default_rng(0)
     batch = [random_inputs(q, rng) for _ in range(16)]
@@ -66,11 +67,12 @@ def test_mixed_precision_layers():
 
 
 def test_int4_convolutions_golden():
-    """INT4 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED weights run unchanged in LiteRT and TFLite Micro."""
+    """INT4 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED weights, exported as int8 tensors, run unchanged in
+    LiteRT and TFLite Micro."""
     g = conv_stack()
     q = mcuforge.quantize(g, inputs_like(g, 32, seed=1), weights="int4", bias_correction=True)
     assert all(is_int4(q.tensors[n]) for n in ("conv_w", "dw_w", "fc_w"))
-    check_graph_golden(q, n=12, c_code=False)
+    check_model_golden(export_tflite(q, int4_tensors=False), n=12, c_code=False)
 
 
 def test_bias_correction_reduces_mean_error():

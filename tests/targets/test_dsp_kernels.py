@@ -5,8 +5,9 @@ The same generated library is built three ways and run on QEMU: for the Cortex-M
 variants run), for the Cortex-M4 with MCUFORGE_NO_DSP (the portable kernels), and for the Cortex-M7 (DSP). Each
 must equal the reference interpreter, on synthetic layers chosen for the DSP variants' edge cases (odd channel
 counts and kernel sizes: partial groups of four; padding, strides, dilation, batches, clamps other than
-[-128, 127], channels with TFLite shifts 0 and -29, pruned channels with a +-2^30 bias, layers the DSP variants
-leave to the portable code) and on the shared MLPerf Tiny models. The DSP variants also run on the host in
+[-128, 127], channels with TFLite shifts 0 and -29, pruned channels with a +-2^30 bias, depthwise rows of 1, 5
+and 9 outputs, ADD/SUB with a broadcast input, layers the DSP variants leave to the portable code) and on the
+shared MLPerf Tiny models. The DSP variants also run on the host in
 plain C (MCUFORGE_DSP_EMULATE) under ASan/UBSan: the sanitizers check their index arithmetic."""
 
 import subprocess
@@ -100,12 +101,21 @@ def dsp_layers():
     outs.append(_depthwise(b, x5, "dw_general", scale=0.02, zero_point=-3, w_scales=dw_scales, weights=dw_weights,
                            bias=dw_bias))
     outs.append(_depthwise(b, x5, "dw_dil2", dilation_h_factor=2, dilation_w_factor=2))  # left to portable
+    # rows of 9 and 5 outputs close with a triple (above); a row of one output is a pair stored alone
+    x_w1 = b.input("x_w1", (1, 5, 1, 6), scale=0.05, zero_point=-128)
+    outs.append(_depthwise(b, x_w1, "dw_w1", zero_point=-128))
     x6 = b.input("x6", (2, 6, 5, 8), scale=0.05, zero_point=9)  # a batch of two: the ring restarts
     outs.append(_depthwise(b, x6, "dw_batch2", zero_point=-1, stride_h=2))
     x7 = b.input("x7", (3, 37), scale=0.05, zero_point=7)  # odd depth and units
     w7 = b.int8_weights("fc_w", (9, 37), axis=None)
     outs.append(b.op("FULLY_CONNECTED", [x7, w7, b.int32_bias("fc_b", 9, 0.05 * b.graph.tensors[w7].quant.scale)],
                      "fc_odd", scale=0.3, zero_point=-2, fused_activation_function="RELU"))
+    # ADD/SUB: two requantized inputs (one at TFLite shift 0, the larger scale), a fused clamp, a broadcast input
+    x8 = b.input("x8", (1, 4, 6, 8), scale=0.05, zero_point=-7)
+    x9 = b.input("x9", (1, 4, 6, 8), scale=0.11, zero_point=20)
+    x10 = b.input("x10", (1, 1, 1, 8), scale=0.02, zero_point=-100)
+    outs.append(b.op("ADD", [x8, x9], "add_relu", scale=0.12, zero_point=-128, fused_activation_function="RELU"))
+    outs.append(b.op("SUB", [x10, x8], "sub_broadcast", scale=0.09, zero_point=3))
     return b.build(*outs)
 
 

@@ -12,7 +12,8 @@ CLASSES = {"alu", "mul", "mac", "mul_long", "dsp", "div", "load", "store", "load
 
 def test_known_targets():
     assert set(PROFILES) == {"cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "esp32", "esp32-s3"}
-    assert {p.qemu.machine for p in PROFILES.values() if p.qemu} == {"mps2-an385", "mps2-an386", "mps2-an500"}
+    assert {p.qemu.machine for p in PROFILES.values() if p.qemu} == {"mps2-an385", "mps2-an386", "mps2-an500",
+                                                                      "mps2-an505"}
     m4 = get_profile("cortex-m4")
     assert "-mcpu=cortex-m4" in m4.gcc_flags and "-mfloat-abi=hard" in m4.gcc_flags and m4.has_dsp
     assert m4.board.mcu == "STM32L4R5ZI" and m4.board.clock_hz == 120_000_000

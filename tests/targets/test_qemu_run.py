@@ -53,7 +53,7 @@ def check_on_qemu(graph, target, tmp_path, seed):
     return run
 
 
-@pytest.mark.parametrize("target", QEMU_CORES)
+@pytest.mark.parametrize("target", [*QEMU_CORES, "cortex-m33"])
 @pytest.mark.parametrize("make_graph", [two_layer_int8, float_fc])
 def test_small_graph_matches_reference(make_graph, target, tmp_path):
     require_qemu()
@@ -71,6 +71,13 @@ def test_shared_model_matches_reference(key, target, tmp_path):
         if key in MUST_COMPILE:
             raise
         pytest.skip(f"waiting for C kernels: {exc}")
+
+
+def test_cortex_m33_runs_a_shared_model(tmp_path):
+    """The Cortex-M33 (mps2-an505, booting in the secure state at 0x10000000): the DSP kernels of an ARMv8-M core."""
+    graph = load_model(shared_model("kws"))
+    require_qemu()
+    check_on_qemu(graph, "cortex-m33", tmp_path, seed=8)
 
 
 def test_failing_boot_is_reported(tmp_path, monkeypatch):
