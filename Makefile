@@ -22,6 +22,8 @@ apt:
 
 setup: $(BIN)/mcuforge apt
 
+# The keyword-spotting pipeline of examples/kws.yaml (out/pipeline/kws/); `mcuforge demo --bit-exact` is the
+# MLPerf Tiny model -> C -> bit-exact check job.
 demo: setup
 	$(BIN)/mcuforge demo
 

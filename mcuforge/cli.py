@@ -170,10 +170,23 @@ def cmd_ops(args) -> int:
     return 0
 
 
-def cmd_demo(args) -> int:
-    from mcuforge.demo import run_demo
+def cmd_pipeline(args) -> int:
+    from mcuforge.pipeline import load_config
+    from mcuforge.pipeline.report import format_table
+    from mcuforge.pipeline.run import run_pipeline
 
-    return run_demo(args.model)
+    config = load_config(args.config, args.set or [])
+    summary = run_pipeline(config, args.output, force=args.force)
+    print(format_table(summary))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from mcuforge.demo import run_demo, run_pipeline_demo
+
+    if args.bit_exact or args.model:
+        return run_demo(args.model)
+    return run_pipeline_demo()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -263,8 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="as the table of docs/ops.md")
     p.set_defaults(func=cmd_ops)
 
-    p = sub.add_parser("demo", help="the built-in default job on the MLPerf Tiny KWS model")
-    p.add_argument("--model", default=None, help="model to use instead of the built-in default")
+    p = sub.add_parser("pipeline", help="data -> train -> prune -> quantize -> compile -> verify on the emulated "
+                                        "target -> report, from one YAML file (see examples/)")
+    p.add_argument("config", help="pipeline configuration (YAML), e.g. examples/kws.yaml")
+    p.add_argument("-o", "--output", help="output directory, written atomically (default: out/pipeline/NAME)")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    p.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
+                   help="override a configuration field (repeatable), e.g. --set train.epochs=2")
+    p.set_defaults(func=cmd_pipeline)
+
+    p = sub.add_parser("demo", help="the built-in default job: the keyword-spotting pipeline of examples/kws.yaml")
+    p.add_argument("--bit-exact", action="store_true", help="instead: the MLPerf Tiny KWS model -> C library -> "
+                                                            "host build -> bit-exact check")
+    p.add_argument("--model", default=None, help="the bit-exact job on this model instead of the MLPerf Tiny KWS model")
     p.set_defaults(func=cmd_demo)
     return parser
 

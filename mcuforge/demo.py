@@ -1,4 +1,7 @@
-"""The built-in default job: the MLPerf Tiny KWS model -> C library -> host build -> bit-exact check."""
+"""The built-in default job (`mcuforge demo`, `make demo`): the keyword-spotting pipeline of examples/kws.yaml
+(synthesized speech -> DS-CNN -> pruning -> int8 -> C -> Cortex-M4 firmware verified on QEMU -> report).
+`mcuforge demo --bit-exact [--model M]` is the earlier job: an MLPerf Tiny model -> C library -> host build ->
+bit-exact check against the reference interpreter."""
 
 from __future__ import annotations
 
@@ -9,6 +12,22 @@ import numpy as np
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "shared" / "models" / "kws_ref_model.tflite"
 DEMO_INPUTS = 50
+KWS_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kws.yaml"
+
+
+def run_pipeline_demo(config_path: Path = KWS_EXAMPLE, outdir: str | None = None) -> int:
+    """The kws example pipeline, replacing its previous output directory."""
+    from mcuforge.errors import InputError
+    from mcuforge.pipeline import load_config
+    from mcuforge.pipeline.report import format_table
+    from mcuforge.pipeline.run import run_pipeline
+
+    if not config_path.exists():
+        raise InputError(f"{config_path}: no such file (the demo runs the repository's examples/kws.yaml; "
+                         "`mcuforge demo --bit-exact` needs no example)")
+    summary = run_pipeline(load_config(config_path), outdir, force=True)
+    print(format_table(summary))
+    return 0
 
 
 def run_demo(model: str | None = None, outdir: str = "out/demo") -> int:

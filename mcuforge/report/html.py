@@ -108,8 +108,10 @@ def _compare_table(rows: list[ModelRow], settings: ReportSettings) -> str:
     return _table(header, body)
 
 
-def render_report(graph: Graph, settings: ReportSettings, compare: list[Graph] = (), dataset=None) -> str:
-    """The report page as one HTML string."""
+def render_report(graph: Graph, settings: ReportSettings, compare: list[Graph] = (), dataset=None,
+                  sections: str = "") -> str:
+    """The report page as one HTML string; `sections` (HTML) goes right after the summary table (the pipeline
+    puts its measured results there)."""
     est = estimate_model(graph, settings.target)
     measured = None
     if settings.measure:
@@ -149,7 +151,7 @@ def render_report(graph: Graph, settings: ReportSettings, compare: list[Graph] =
         f"<p class='sub'>{html.escape(est.board)} @ {est.clock_hz / 1e6:g} MHz; battery "
         f"{settings.battery.capacity_mah:g} mAh at {settings.battery.voltage_v:g} V; static estimate"
         f"{' and emulator measurement' if measured is not None else ''}</p>",
-        _table(["", ""], summary),
+        _table(["", ""], summary), sections,
         "<h2>Memory timeline</h2>", f"<figure id='fig-memory'>{figs['memory']}</figure>",
         "<h2>Cycles per layer</h2>", f"<figure id='fig-cycles'>{figs['cycles']}</figure>",
         "<h2>Flash</h2>", f"<figure id='fig-flash'>{figs['flash']}</figure>",

@@ -1,0 +1,178 @@
+"""The architecture stage: a zoo model (mcuforge.models.ZOO) built from `model.arch` and its parameters (width,
+resolution, ...), with the parameters the data decides filled in (classes, input frames, resolution, features),
+and the check that it fits the target before any training (models.fit.estimate_fit)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import torch
+from torch import nn
+
+from mcuforge.errors import DoesNotFitError
+from mcuforge.models import ZOO
+from mcuforge.models.fit import FitResult, estimate_fit
+from mcuforge.pipeline.config import PipelineConfig
+from mcuforge.pipeline.data import Dataset
+from mcuforge.targets.profiles import KIB, get_profile
+
+# Constructor parameters the data fixes, per sample rank: name -> (index into the sample shape).
+FROM_SAMPLE = {
+    4: {},  # unused: samples have no batch axis
+    3: {"channels": 0, "frames": 1, "coefficients": 2, "resolution": 1},
+    2: {"channels": 0, "length": 1},
+    1: {"features": 0},
+}
+
+
+def model_parameters(arch: str) -> list[str]:
+    return list(inspect.signature(ZOO[arch]).parameters)
+
+
+def build_model(config: PipelineConfig, dataset: Dataset, seed: int | None = None) -> nn.Module:
+    """The untrained zoo model for `config.model` and the data's samples (seeded by train.seed)."""
+    arch = config.model["arch"]
+    if arch not in ZOO:
+        raise config.error("model.arch", f"{arch!r} is not a zoo model (models: {', '.join(ZOO)})")
+    params = {k: v for k, v in config.model.items() if k != "arch"}
+    names = model_parameters(arch)
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise config.error(f"model.{unknown[0]}", f"is not a parameter of {arch} (parameters: {', '.join(names)})")
+    shape = dataset.sample_shape
+    for name, axis in FROM_SAMPLE.get(len(shape), {}).items():
+        if name in names and name not in params:
+            params[name] = shape[axis]
+    if dataset.task == "classification" and "classes" in names and "classes" not in params:
+        params["classes"] = len(dataset.classes)
+    torch.manual_seed(config.train.seed if seed is None else seed)
+    try:
+        model = ZOO[arch](**params)
+    except (TypeError, ValueError) as exc:
+        raise config.error("model", f"{arch}({', '.join(f'{k}={v!r}' for k, v in params.items())}): {exc}") from None
+    if tuple(model.input_shape[1:]) != shape:
+        given = ", ".join(f"{k}={params[k]}" for k in params if k in FROM_SAMPLE.get(len(shape), {}))
+        raise config.error("model", f"{arch} takes inputs of shape {list(model.input_shape[1:])} ({given}) but the "
+                                    f"data's samples are {list(shape)}")
+    model.arch_params = params  # what summary.json records
+    return model
+
+
+def target_board(config: PipelineConfig):
+    """The target's board (target.board picks one by MCU or board name), with ram_kb / flash_kb overrides."""
+    profile = get_profile(config.target.name)
+    board = profile.board
+    if config.target.board:
+        wanted = config.target.board.lower()
+        matches = [b for b in profile.boards if wanted in (b.mcu.lower(), b.name.lower())]
+        if not matches:
+            raise config.error("target.board", f"{config.target.board!r} is not a board of {profile.name} (boards: "
+                                               f"{', '.join(b.mcu for b in profile.boards)})")
+        board = matches[0]
+    changes = {}
+    if config.target.ram_kb is not None:
+        changes["ram_bytes"] = int(config.target.ram_kb * KIB)
+    if config.target.flash_kb is not None:
+        changes["flash_bytes"] = int(config.target.flash_kb * KIB)
+    return dataclasses.replace(board, **changes) if changes else board
+
+
+def check_fit(config: PipelineConfig, model: nn.Module) -> FitResult:
+    """The int8 deployment's flash and RAM against the target board; DoesNotFitError naming the layer that
+    overflows when it does not fit."""
+    from mcuforge.frontends.torch_import import from_torch
+
+    board = target_board(config)
+    model.eval()
+    graph = from_torch(model, torch.zeros(tuple(model.input_shape)))
+    fit = estimate_fit(graph, config.target.name, board=board)
+    fit.model = config.model["arch"]
+    if fit.fits:
+        return fit
+    what = f"{config.path}: {fit.model} ({', '.join(f'{k}={v}' for k, v in model.arch_params.items())})"
+    where = f"{board.mcu}, {board.ram_bytes / KIB:g} KiB RAM, {board.flash_bytes / KIB:g} KiB flash"
+    if not fit.fits_ram:
+        raise DoesNotFitError(f"{what} does not fit {config.target.name} ({where}): RAM {fit.ram_bytes:,} B > "
+                              f"{fit.ram_limit:,} B, overflows at layer {fit.ram_layer}")
+    raise DoesNotFitError(f"{what} does not fit {config.target.name} ({where}): flash {fit.flash_bytes:,} B of "
+                          f"weights > {fit.flash_limit:,} B (the flash less room for the code), overflows at layer "
+                          f"{fit.flash_layer}")
+
+
+# --- QAT: the zoo's float layers as compress/qat.py's fake-quantized layers ------------------------------------
+
+def _activation_name(module: nn.Module | None) -> str | None:
+    if isinstance(module, nn.ReLU6):
+        return "relu6"
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    return None
+
+
+def _qat_sequential(seq: nn.Sequential) -> nn.Module:
+    """Conv2d -> BatchNorm2d [-> ReLU/ReLU6] becomes one QConv2d, Linear [-> BatchNorm1d] [-> ReLU/ReLU6] one
+    QLinear (weights and batch-norm state carried over); other modules are converted recursively."""
+    from mcuforge.compress.qat import QConv2d
+
+    items, out, i = list(seq), [], 0
+    while i < len(items):
+        m = items[i]
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if isinstance(m, nn.Conv2d) and isinstance(nxt, nn.BatchNorm2d):
+            after = items[i + 2] if i + 2 < len(items) else None
+            act = _activation_name(after)
+            q = QConv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.groups,
+                        batchnorm=True, activation=act)
+            q.layer.load_state_dict(m.state_dict(), strict=False)
+            if m.bias is not None:  # QConv2d with batch norm has no conv bias: fold it into the BN mean
+                with torch.no_grad():
+                    nxt.running_mean.sub_(m.bias)
+            q.bn.load_state_dict(nxt.state_dict())
+            out.append(q)
+            i += 3 if act else 2
+            continue
+        if isinstance(m, nn.Linear):
+            bn = nxt if isinstance(nxt, nn.BatchNorm1d) else None
+            after = items[i + (2 if bn is not None else 1)] if i + (2 if bn is not None else 1) < len(items) else None
+            act = _activation_name(after)
+            out.append(_qlinear(m, bn, act))
+            i += 1 + (bn is not None) + (act is not None)
+            continue
+        out.append(prepare_qat_layers(m))
+        i += 1
+    return nn.Sequential(*out)
+
+
+def _qlinear(m: nn.Linear, bn: nn.BatchNorm1d | None, act: str | None):
+    from mcuforge.compress.qat import QLinear
+
+    q = QLinear(m.in_features, m.out_features, activation=act)
+    q.layer.load_state_dict(m.state_dict())
+    if bn is not None:
+        q.bn = bn  # _QuantLayer folds any batch norm it holds (per output channel)
+    return q
+
+
+def prepare_qat_layers(module: nn.Module) -> nn.Module:
+    """`module` with its conv-bn(-act) and linear(-act) runs as QAT layers, in place for custom modules."""
+    if isinstance(module, nn.Sequential):
+        return _qat_sequential(module)
+    if isinstance(module, nn.Linear):
+        return _qlinear(module, None, None)
+    for name, child in list(module.named_children()):
+        setattr(module, name, prepare_qat_layers(child))
+    return module
+
+
+def prepare_qat(model: nn.Module) -> nn.Module:
+    """A QAT copy of a trained zoo model: an input quantizer, then the model's layers as QConv2d / QLinear."""
+    import copy
+
+    from mcuforge.compress.qat import ActivationQuantizer
+
+    qat = nn.Sequential()
+    qat.add_module("input_quant", ActivationQuantizer())
+    qat.add_module("model", prepare_qat_layers(copy.deepcopy(model)))
+    qat.input_shape = model.input_shape
+    return qat
