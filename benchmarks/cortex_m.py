@@ -1,9 +1,11 @@
 """Measured flash/RAM and estimated latency of each shared MLPerf Tiny model on a Cortex-M target.
 
 Per model: the bare-metal build's flash (image total, the weights within it: constant tensors and per-layer
-parameter tables, and the overhead beyond them: kernels, schedule, startup and runner) and RAM (arena + stack
-high-water mark measured on QEMU + what the input/output records add to the arena: the runner keeps them inside it
-where the plan leaves room, targets/io_placement.py), the instructions one inference executes (emulated, seeded
+parameter tables, the tables alone, and the overhead beyond the weights: kernels, schedule, startup and runner) and
+RAM (the library's arena, which holds the inputs and outputs too (io_in_arena, as TFLite Micro's arena does), +
+stack high-water mark measured on QEMU). The arena is also split into what the activations and scratch need with
+caller-owned I/O ("arena") and what holding the I/O adds ("I/O"); the issue's target RAM <= arena + 2 KB is shown
+against both ("RAM - arena", "RAM - arena+I/O"). Then the instructions one inference executes (emulated, seeded
 random input),
 estimated cycles from the target's cycle table (zero wait states), cycles per MAC, and milliseconds at the
 default board's clock. Models with ops that have no C kernel yet are listed with a note. A second table splits
@@ -31,8 +33,8 @@ from mcuforge.targets.report import measure_build
 
 MODELS = {"ad": "ad01_int8.tflite", "kws": "kws_ref_model.tflite", "kws_float": "kws_ref_model_float32.tflite",
           "vww": "vww_96_int8.tflite", "ic": "pretrainedResnet_quant.tflite"}
-COLUMNS = ("model", "flash B", "weights B", "overhead B", "RAM B", "arena B", "stack B", "I/O B", "instructions",
-           "est. cycles", "cycles/MAC", "ms")
+COLUMNS = ("model", "flash B", "weights B", "tables B", "overhead B", "RAM B", "arena B", "I/O B", "arena+I/O B",
+           "stack B", "RAM - arena", "RAM - arena+I/O", "instructions", "est. cycles", "cycles/MAC", "ms")
 
 
 LAYER_TYPES = ("conv 1x1", "conv KxK", "depthwise", "fully conn.", "other")
@@ -81,9 +83,13 @@ def measure_model(path: Path, target: str, opt: str, cflags: tuple[str, ...] = (
     size, latency = m.size, m.latency[0]
     stack = "-" if size.stack is None else f"{size.stack:,}"
     ram = "-" if size.ram_total is None else f"{size.ram_total:,}"
+    with_io = size.arena + size.io_buffers  # the library's arena: the runner's RAM buffer
+    margins = ["-", "-"] if size.ram_total is None else [f"{size.ram_total - size.arena:,}",
+                                                         f"{size.ram_total - with_io:,}"]
     cpm = f"{latency.cycles_per_mac:.2f}" if latency.cycles_per_mac else "-"
-    return ([path.stem, f"{size.flash_total:,}", f"{size.weights:,}", f"{size.flash_total - size.weights:,}", ram,
-             f"{size.arena:,}", stack, f"{size.io_buffers:,}", f"{latency.instructions:,}",
+    return ([path.stem, f"{size.flash_total:,}", f"{size.weights:,}", f"{size.weights_params:,}",
+             f"{size.flash_total - size.weights:,}", ram, f"{size.arena:,}", f"{size.io_buffers:,}",
+             f"{with_io:,}", stack, *margins, f"{latency.instructions:,}",
              f"{round(latency.cycles):,}", cpm, f"{latency.milliseconds:.2f}"],
             [path.stem, cpm, *by_layer_type(graph, latency)], "")
 

@@ -83,7 +83,8 @@ def cmd_compile(args) -> int:
     graph = _load(args.model)
     name = args.name or Path(args.model).stem
     compiled = compile_model(graph, args.output, name=name, force=args.force, compat=args.compat,
-                             alignment=args.alignment, ram_limit=args.ram_limit, weights_blob=args.weights_blob)
+                             alignment=args.alignment, ram_limit=args.ram_limit, weights_blob=args.weights_blob,
+                             io_in_arena=args.io_in_arena)
     weights = sum(a.values.nbytes for a in compiled.sources.context.arrays if a.is_weight)
     print(f"wrote {compiled.outdir}/ ({len(compiled.files)} files): {compiled.name}.h, {compiled.name}.c, "
           f"{len(compiled.sources.kernels)} kernel(s)")
@@ -213,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ram-limit", type=int, default=None, help="fail if the arena needs more bytes than this")
     p.add_argument("--weights-blob", action="store_true",
                    help="put weights in NAME_weights.bin (checked at init) for field updates")
+    p.add_argument("--io-in-arena", action="store_true",
+                   help="plan the inputs and outputs inside the arena, as TFLite Micro does (NAME.h: NAME_INPUT_PTR)")
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("quantize", help="post-training int8 quantization of a float model with calibration data")

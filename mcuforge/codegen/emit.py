@@ -97,12 +97,17 @@ class EmitContext:
         return symbol
 
     def requant(self, multipliers: np.ndarray, shifts: np.ndarray) -> dict:
-        """A mcuforge_requant initializer; a single value is stored once when all channels agree."""
+        """A mcuforge_requant initializer; a single value is stored once when all channels agree. Shifts are stored
+        as int8 (quantize_multiplier's lie in [-31, 30])."""
         per_channel = not (np.all(multipliers == multipliers[0]) and np.all(shifts == shifts[0]))
         if not per_channel:
             multipliers, shifts = multipliers[:1], shifts[:1]
-        return {"multiplier": self.const_array("mult", multipliers), "shift": self.const_array("shift", shifts),
-                "per_channel": int(per_channel)}
+        shifts = np.asarray(shifts)
+        if np.any(shifts < -128) or np.any(shifts > 127):
+            raise UnsupportedOpError(f"{self.graph.where()}: op #{self.op_index} "
+                                     f"{self.graph.ops[self.op_index].type}: requantization shift out of int8 range")
+        return {"multiplier": self.const_array("mult", multipliers),
+                "shift": self.const_array("shift", shifts.astype(np.int8), "int8_t"), "per_channel": int(per_channel)}
 
     def params(self, ctype: str, fields: dict) -> str:
         """Emit `static const ctype opN_params = {...}` and return its address expression."""

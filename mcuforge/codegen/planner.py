@@ -6,10 +6,13 @@ Activations live in one arena. Tensors that share memory form one buffer, each a
 - a row-streaming op (convolution, pooling) may write its output over input rows it has already consumed: the
   output starts D bytes before its input, D the smallest lead that keeps every output row clear of the input rows
   still to be read (see `overlap_lead`).
-Graph inputs and outputs live in the caller's buffers, not in the arena. A buffer is placed as a rigid body whose
+Graph inputs and outputs live in the caller's buffers, not in the arena, unless `io_in_arena` plans them as arena
+tensors as TensorFlow Lite Micro does: an input live from before the first op to its last reader (its bytes may
+then hold other tensors, and a row-streaming first layer may write its output over the input rows it has
+consumed), an output from its producer to after the last op. A buffer is placed as a rigid body whose
 members keep their own lifetimes, so bytes of a member that is already dead can hold other tensors. Several
 plans are made (three placement orders, with row-streaming overlap everywhere, only where it does not leave dead
-members sticking out, or nowhere) and the smallest arena is kept."""
+members sticking out, or nowhere; with `io_in_arena`, for each of IO_MODES too) and the smallest arena is kept."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ class Segment:
     size: int
     first: int
     last: int
+    tensor: str = ""  # the member it holds ("" for scratch)
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Buffer:
     offset: int = 0
     kind: str = "tensor"  # "tensor" or "scratch"
     segments: list[Segment] = field(default_factory=list)  # one per member (or the scratch itself)
+    holds_io: bool = False  # a member is a graph input or output
 
     @property
     def tensors(self) -> list[str]:
@@ -54,6 +59,7 @@ class ArenaPlan:
     arena_size: int
     alignment: int
     strategy: str
+    io_in_arena: bool = False  # graph inputs and outputs are arena tensors (location "arena")
     tensor_buffer: dict[str, Buffer] = field(default_factory=dict)
     scratch: dict[int, Buffer] = field(default_factory=dict)  # op index -> its scratch buffer
 
@@ -115,13 +121,18 @@ class _Groups:
 OVERLAP_POLICIES = ("all", "bounded", "none")
 
 
-def _group_buffers(graph: Graph, alignment: int, overlap: str) -> _Groups:
+def _group_buffers(graph: Graph, alignment: int, overlap: str, io_in_arena: bool = False,
+                   input_alone: bool = False) -> _Groups:
     groups = _Groups(graph)
     consumers = graph.consumers()
-    externals = set(graph.inputs) | set(graph.outputs)
+    # `externals`: tensors no op may write over. In caller buffers that is every input (read-only) and output; in
+    # the arena only the outputs (they must survive the inference), an input being free after its last reader.
+    # `separate`: outputs that may not be written into another tensor's buffer (caller buffers only).
+    externals = set(graph.outputs) if io_in_arena else set(graph.inputs) | set(graph.outputs)
+    separate = set() if io_in_arena else externals
 
     def reusable(src: str, i: int) -> bool:
-        """`src`'s memory may be overwritten by op i: constant-free, internal, and no member read after op i."""
+        """`src`'s memory may be overwritten by op i: constant-free, not kept, and no member read after op i."""
         if not src or graph.tensors[src].is_constant:
             return False
         members = groups.group(src)
@@ -134,7 +145,7 @@ def _group_buffers(graph: Graph, alignment: int, overlap: str) -> _Groups:
         if opdef.view_of_input:
             groups.attach(out, op.inputs[0], 0)
             continue
-        if out in externals:
+        if out in separate:
             continue
         for k in opdef.inplace_inputs:
             src = op.inputs[k] if k < len(op.inputs) else ""
@@ -143,6 +154,9 @@ def _group_buffers(graph: Graph, alignment: int, overlap: str) -> _Groups:
                 groups.attach(out, src, 0)
                 break
         else:
+            if input_alone and op.inputs[0] not in graph.inputs and \
+                    set(groups.group(op.inputs[0])) & set(graph.inputs):
+                continue  # `input_alone`: nothing streams into a graph input's buffer but its own reader's output
             if overlap != "none" and opdef.row_window is not None and reusable(op.inputs[0], i):
                 lead = overlap_lead(graph, op, *opdef.row_window(op, graph))
                 if lead is not None and lead < graph.tensors[out].nbytes:
@@ -176,27 +190,37 @@ def _span(graph: Graph, tensor: str, producer: dict, consumers: dict) -> tuple[i
     return first, (len(graph.ops) if tensor in graph.outputs else last)
 
 
-def _buffers(graph: Graph, alignment: int, overlap: str) -> list[Buffer]:
-    groups = _group_buffers(graph, alignment, overlap)
+# Where graph inputs and outputs go: "caller" buffers; or the arena, either "grouped" (sharing buffers with the
+# tensors around them like any activation), grouped but with an input "alone" in its buffer but for the output
+# streamed over it (the layers after it then keep their own buffers: none is stretched over the dead input), or in
+# buffers of their own placed "first" or "last" (before or after every other buffer; an input may still share
+# bytes with the rows its last reader has streamed out).
+IO_MODES = ("caller", "grouped", "alone", "first", "last")
+
+
+def _buffers(graph: Graph, alignment: int, overlap: str, io: str = "caller") -> list[Buffer]:
+    groups = _group_buffers(graph, alignment, overlap, io_in_arena=io in ("grouped", "alone"),
+                            input_alone=io == "alone")
     producer = graph.producers()
     consumers = graph.consumers()
     n = len(graph.ops)
+    externals = set(graph.inputs) | set(graph.outputs)
     buffers = []
     for group in groups.members.values():
-        for members in _split_inputs_from_outputs(graph, group):
-            segments = [Segment(rel, graph.tensors[t].nbytes, *_span(graph, t, producer, consumers))
+        for members in [group] if io in ("grouped", "alone") else _split_inputs_from_outputs(graph, group):
+            segments = [Segment(rel, graph.tensors[t].nbytes, *_span(graph, t, producer, consumers), tensor=t)
                         for t, rel in members.items()]
             first = min(seg.first for seg in segments)
             last = max(seg.last for seg in segments)
             location = "arena"
-            for t in members:
+            for t in members if io == "caller" else ():
                 if t in graph.outputs:
                     location, last = f"output:{graph.outputs.index(t)}", n
                 elif t in graph.inputs and location == "arena":
                     location, first = f"input:{graph.inputs.index(t)}", -1
             size = max(seg.rel + seg.size for seg in segments)
             buffers.append(Buffer(tensor_offsets=dict(members), size=size, first=first, last=last, location=location,
-                                  segments=segments))
+                                  segments=segments, holds_io=bool(externals & set(members))))
     for i, op in enumerate(graph.ops):
         opdef = get_op(op.type)
         scratch = opdef.scratch_bytes(op, graph) if opdef.scratch_bytes else 0
@@ -206,16 +230,46 @@ def _buffers(graph: Graph, alignment: int, overlap: str) -> list[Buffer]:
     return buffers
 
 
-def _lowest_free_offset(buf: Buffer, placed: list[Buffer], alignment: int) -> int:
-    """The lowest aligned offset at which no segment of `buf` shares bytes with a segment live at the same time."""
+def _streamed_inputs(graph: Graph, buffers: list[Buffer], alignment: int) -> dict[tuple[str, str], int]:
+    """{(input, output): lead} for each graph input whose buffer's last reader streams rows (`row_window`) from
+    it into an output in another buffer: the output may sit `lead` bytes or more before the input."""
+    streams = {}
+    for buf in buffers:
+        if not 0 <= buf.last < len(graph.ops) or not set(buf.tensors) & set(graph.inputs):
+            continue
+        op = graph.ops[buf.last]
+        opdef = get_op(op.type)
+        src = op.inputs[0] if op.inputs else ""
+        if opdef.row_window is None or src not in buf.tensor_offsets or op.outputs[0] in buf.tensor_offsets:
+            continue
+        if any(t in buf.tensor_offsets for t in op.inputs[1:]):  # read again while the output streams over it
+            continue
+        lead = overlap_lead(graph, op, *opdef.row_window(op, graph))
+        if lead is not None and lead < graph.tensors[op.outputs[0]].nbytes:
+            streams[(src, op.outputs[0])] = _align(lead, alignment)
+    return streams
+
+
+def _lowest_free_offset(buf: Buffer, placed: list[Buffer], alignment: int,
+                        streams: dict[tuple[str, str], int] | None = None) -> int:
+    """The lowest aligned offset at which no segment of `buf` shares bytes with a segment live at the same time
+    (except an input and the output streamed over it, `streams`, `lead` bytes or more apart)."""
+    streams = streams or {}
     forbidden = []  # open intervals of offsets (lo, hi): placing buf at lo < offset < hi collides
     for p in placed:
         if p.first > buf.last or buf.first > p.last:
             continue
         for s in buf.segments:
             for q in p.segments:
-                if q.first <= s.last and s.first <= q.last:
-                    forbidden.append((p.offset + q.rel - s.rel - s.size, p.offset + q.rel + q.size - s.rel))
+                if not (q.first <= s.last and s.first <= q.last):
+                    continue
+                at = p.offset + q.rel - s.rel  # buf's offset that puts s at q's start
+                if (s.tensor, q.tensor) in streams:  # s the input: from `lead` bytes after q's start up is free
+                    forbidden.append((at - s.size, at + min(q.size, streams[(s.tensor, q.tensor)])))
+                elif (q.tensor, s.tensor) in streams:  # s the output: `lead` bytes or more before q is free
+                    forbidden.append((at - min(s.size, streams[(q.tensor, s.tensor)]), at + q.size))
+                else:
+                    forbidden.append((at - s.size, at + q.size))
     offset = 0
     while True:  # every offset below the highest end of the intervals holding `offset` collides too
         hits = [hi for lo, hi in forbidden if lo < offset < hi]
@@ -224,11 +278,11 @@ def _lowest_free_offset(buf: Buffer, placed: list[Buffer], alignment: int) -> in
         offset = _align(max(hits), alignment)
 
 
-def _place(order: list[Buffer], alignment: int) -> int:
+def _place(order: list[Buffer], alignment: int, streams: dict[tuple[str, str], int] | None = None) -> int:
     placed: list[Buffer] = []
     peak = 0
     for buf in order:
-        buf.offset = _lowest_free_offset(buf, placed, alignment)
+        buf.offset = _lowest_free_offset(buf, placed, alignment, streams)
         placed.append(buf)
         peak = max(peak, buf.offset + buf.size)
     return _align(peak, alignment)
@@ -241,19 +295,30 @@ STRATEGIES = {
 }
 
 
-def plan_arena(graph: Graph, alignment: int = 8, ram_limit: int | None = None) -> ArenaPlan:
-    """Assign every activation an arena offset; raises DoesNotFitError past `ram_limit` bytes."""
+def plan_arena(graph: Graph, alignment: int = 8, ram_limit: int | None = None, io_in_arena: bool = False
+               ) -> ArenaPlan:
+    """Assign every activation an arena offset; raises DoesNotFitError past `ram_limit` bytes. `io_in_arena`:
+    the graph inputs and outputs are arena tensors too (the arena is then all the RAM an inference needs)."""
     if alignment not in (4, 8, 16, 32):
         raise ValueError(f"alignment must be 4, 8, 16 or 32 bytes, got {alignment}")
     best = None
-    for overlap in OVERLAP_POLICIES:
-        for strategy, key in STRATEGIES.items():
-            buffers = _buffers(graph, alignment, overlap)
-            arena = [b for b in buffers if b.location == "arena"]
-            size = _place(sorted(arena, key=key), alignment)
-            if best is None or size < best.arena_size:
-                best = ArenaPlan(buffers=buffers, arena_size=size, alignment=alignment,
-                                 strategy=f"{strategy}, overlap {overlap}")
+    for io in IO_MODES[1:] if io_in_arena else IO_MODES[:1]:
+        for overlap in OVERLAP_POLICIES:
+            for strategy, key in STRATEGIES.items():
+                buffers = _buffers(graph, alignment, overlap, io)
+                arena = [b for b in buffers if b.location == "arena"]
+                if io in ("first", "last"):
+                    internal = sorted([b for b in arena if not b.holds_io], key=key)
+                    external = sorted([b for b in arena if b.holds_io], key=key)
+                    order = external + internal if io == "first" else internal + external
+                    size = _place(order, alignment, _streamed_inputs(graph, arena, alignment))
+                else:
+                    size = _place(sorted(arena, key=key), alignment)
+                if best is None or size < best.arena_size:
+                    where = {"caller": "", "grouped": ", I/O grouped", "alone": ", I/O grouped, inputs alone",
+                             "first": ", I/O placed first", "last": ", I/O placed last"}[io]
+                    best = ArenaPlan(buffers=buffers, arena_size=size, alignment=alignment,
+                                     strategy=f"{strategy}, overlap {overlap}{where}", io_in_arena=io_in_arena)
     for buf in best.buffers:
         for t in buf.tensors:
             best.tensor_buffer[t] = buf

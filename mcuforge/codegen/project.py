@@ -34,13 +34,17 @@ def _fill(template: str, **values: str) -> str:
     return template
 
 
-def _example_io(graph: Graph, name: str, weights_blob: bool) -> dict[str, str]:
+def _example_io(graph: Graph, name: str, weights_blob: bool, io_in_arena: bool = False) -> dict[str, str]:
     buffers, reads, writes, args = [], [], [], []
     for kind, names in (("input", graph.inputs), ("output", graph.outputs)):
         for k, n in enumerate(names):
             t = graph.tensors[n]
-            buffers.append(f"static {C_TYPES[t.dtype]} {kind}{k}[{t.size}];")
-            args.append(f"{kind}{k}")
+            if io_in_arena:  # the records live in the library's static arena: NAME_input() etc.
+                accessor = f"{name}_{kind}{k if len(names) > 1 else ''}()"
+                buffers.append(f"#define {kind}{k} ({accessor})")
+            else:
+                buffers.append(f"static {C_TYPES[t.dtype]} {kind}{k}[{t.size}];")
+                args.append(f"{kind}{k}")
             if kind == "input":
                 reads.append(f"        if (fread({kind}{k}, sizeof({kind}{k}[0]), {t.size}, in) != {t.size}) break;")
             else:
@@ -76,12 +80,13 @@ def _config_header(compat: str, single_rounding_stems: list[str]) -> str:
 
 
 def render_project(graph: Graph, name: str = "model", compat: str = "tflm", alignment: int = 8,
-                   ram_limit: int | None = None, weights_blob: bool = False
+                   ram_limit: int | None = None, weights_blob: bool = False, io_in_arena: bool = False
                    ) -> tuple[dict[str, str | bytes], ArenaPlan, GeneratedSources]:
-    """All files of the C library, as {file name: text (or bytes for the weights blob)}."""
+    """All files of the C library, as {file name: text (or bytes for the weights blob)}. `io_in_arena`: the graph
+    inputs and outputs are planned inside the arena (the API then takes no I/O buffers; see NAME.h)."""
     if compat not in COMPATS:
         raise McuforgeError(f"compat must be one of {', '.join(COMPATS)}, got {compat!r}")
-    plan = plan_arena(graph, alignment=alignment, ram_limit=ram_limit)
+    plan = plan_arena(graph, alignment=alignment, ram_limit=ram_limit, io_in_arena=io_in_arena)
     sources = generate_sources(graph, plan, name, weights_blob=weights_blob, compat=compat)
     prefix = sources.name
     files = {f"{prefix}.h": sources.header, f"{prefix}.c": sources.source,
@@ -94,7 +99,7 @@ def render_project(graph: Graph, name: str = "model", compat: str = "tflm", alig
     for template in ("Makefile", "CMakeLists.txt"):
         files[template] = _fill((TEMPLATES_DIR / template).read_text(), NAME=prefix, KERNEL_SOURCES=kernel_sources)
     files["example_main.c"] = _fill((TEMPLATES_DIR / "example_main.c").read_text(),
-                                    **_example_io(graph, prefix, weights_blob))
+                                    **_example_io(graph, prefix, weights_blob, io_in_arena))
     if sources.blob is not None:
         files[f"{prefix}_weights.bin"] = sources.blob
     return files, plan, sources

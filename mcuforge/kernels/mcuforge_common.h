@@ -22,10 +22,11 @@
 #define MCUFORGE_ALIGNED(n)
 #endif
 
-/* Per-channel (or per-tensor, count 1) requantization: real scale = multiplier * 2^(shift - 31). */
+/* Per-channel (or per-tensor, count 1) requantization: real scale = multiplier * 2^(shift - 31). TFLite's shifts
+ * lie in [-31, 30]: int8 tables take a quarter of the flash int32 ones would. */
 typedef struct {
     const int32_t *multiplier;
-    const int32_t *shift;
+    const int8_t *shift;
     int32_t per_channel; /* 0: use element 0 for every channel */
 } mcuforge_requant;
 

@@ -6,8 +6,8 @@
   the model links) + schedule (calibrated bytes per call) + runtime (startup, the test runner and its C library,
   as `mcuforge build` links them). Which kernels and tables a layer needs comes from its C emitter, run without
   writing anything.
-- RAM: the arena from the planner (plan_arena) plus the caller's input and output buffers; the stack is not
-  estimated (`mcuforge build` measures it).
+- RAM: the arena from the planner (plan_arena) plus what the inputs and outputs add to it when planned inside it,
+  as `mcuforge build` links them (io_in_arena); the stack is not estimated (`mcuforge build` measures it).
 - Cycles: the per-op cost model (report/cost_model.py), calibrated per target against emulator counts.
 Figures are for the target's default board (clock, memory); calibration_data.py names the command that made the
 coefficients."""
@@ -128,7 +128,7 @@ def estimate_model(graph: Graph, target: str = "cortex-m4", alignment: int = 8) 
              "schedule": round(flash_model["schedule_base"] + flash_model["schedule_per_call"] * calls),
              "runtime": round(flash_model["runtime"])}
     flash["total"] = sum(flash.values())
-    io = sum(graph.tensors[n].nbytes for n in graph.inputs + graph.outputs)
+    io = plan_arena(graph, alignment=alignment, io_in_arena=True).arena_size - plan.arena_size
     live = plan.live_bytes(len(graph.ops))
     tops = [row["arena_top"] for row in memory_timeline(graph, plan)["ops"]]
     board = profile.board

@@ -84,17 +84,24 @@ def _fill(template: str, **values: str) -> str:
     return template
 
 
-def render_runner_main(graph: Graph, name: str, io: IoPlacement) -> str:
-    """The runner's main.c: the RAM buffer (arena + records, `io`), records read and written in place."""
+def render_runner_main(graph: Graph, name: str, io: IoPlacement, io_in_arena: bool = False) -> str:
+    """The runner's main.c: the RAM buffer (arena + records, `io`), records read and written in place. With
+    `io_in_arena` the library's header places the records (NAME_INPUT_PTR(arena), ...) and invoke takes only the
+    arena."""
     buffers, reads, writes, args = [], [], [], []
     for kind, names in (("input", graph.inputs), ("output", graph.outputs)):
         for k, tensor_name in enumerate(names):
             t = graph.tensors[tensor_name]
             symbol = f"mcuforge_{kind}{k}"
             ctype = C_TYPES[t.dtype]
-            offset = io.slot(kind, k).offset
-            buffers.append(f"#define {symbol} (({ctype} *)(void *)(mcuforge_ram + {offset}))  /* {t.size} values */")
-            args.append(symbol)
+            if io_in_arena:
+                tag = f"{kind.upper()}{k if len(names) > 1 else ''}"
+                buffers.append(f"#define {symbol} {name.upper()}_{tag}_PTR(mcuforge_ram)  /* {t.size} values */")
+            else:
+                offset = io.slot(kind, k).offset
+                buffers.append(f"#define {symbol} (({ctype} *)(void *)(mcuforge_ram + {offset}))  "
+                               f"/* {t.size} values */")
+                args.append(symbol)
             bytes_ = f"{t.size} * sizeof({ctype})"
             if kind == "input":
                 reads.append(f"        if (!transfer(SYS_READ, in, {symbol}, {bytes_})) {{\n"
@@ -104,7 +111,7 @@ def render_runner_main(graph: Graph, name: str, io: IoPlacement) -> str:
                               f"            return 1;\n        }}")
     return _fill((HERE / "runner_main.c").read_text(), NAME=name, RAM_SIZE=str(io.ram_size),
                  BUFFERS="\n".join(buffers),
-                 READ="\n".join(reads), WRITE="\n".join(writes), ARGS=", ".join(args))
+                 READ="\n".join(reads), WRITE="\n".join(writes), ARGS=", ".join(args + ["mcuforge_ram"]))
 
 
 def render_linker_script(profile: TargetProfile, stack_bytes: int) -> str:
@@ -121,8 +128,11 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
                    cflags: tuple[str, ...] = (), **codegen_options) -> FirmwareBuild:
     """Generate, cross-compile and link the model for `target`; returns where everything is. A non-empty
     `outdir` is replaced only with `force`; a failure leaves it untouched. `cflags` are added to every
-    compile, e.g. "-DMCUFORGE_NO_DSP" for the portable kernels on a core with the DSP extension."""
+    compile, e.g. "-DMCUFORGE_NO_DSP" for the portable kernels on a core with the DSP extension. The library is
+    compiled with its inputs and outputs in the arena (`io_in_arena`, unless passed False): RAM is then the arena
+    plus the stack."""
     profile = buildable_profile(target)
+    codegen_options.setdefault("io_in_arena", True)
     if codegen_options.get("weights_blob"):
         raise McuforgeError("mcuforge build: --weights-blob is not supported for bare-metal builds yet")
     gcc = cross_compiler()
@@ -144,7 +154,7 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
         obj.mkdir()
         shutil.copy(HERE / "startup_cortex_m.c", firmware / "startup_cortex_m.c")
         io = place_io(compiled.plan, graph)
-        (firmware / "main.c").write_text(render_runner_main(graph, prefix, io))
+        (firmware / "main.c").write_text(render_runner_main(graph, prefix, io, compiled.plan.io_in_arena))
         (firmware / "link.ld").write_text(render_linker_script(profile, stack_bytes))
 
         # the runner passes its own buffer as the arena: the library's static one would be dead weight

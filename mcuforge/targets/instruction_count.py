@@ -128,6 +128,8 @@ def count_instructions(build: FirmwareBuild, inputs=None, seed: int = 0,
         uc.mem_write(address, np.ascontiguousarray(value, dtype=graph.tensors[graph.inputs[k]].dtype).tobytes())
         args.append(address)
     args += [ram + build.io.slot("output", k).offset for k in range(len(graph.outputs))]
+    if build.compiled.plan.io_in_arena:  # NAME_invoke_with_arena(arena): the records are in it already
+        args = []
     args.append(ram)  # NAME_invoke_with_arena's arena
     sp = symbols["__stack_top__"]
     stack_args = args[4:]

@@ -1,5 +1,9 @@
-"""Where the bare-metal runner keeps the model's input and output records: inside the arena when the plan leaves
-room there for the record's lifetime, so the runner holds no second copy of what the arena could hold.
+"""Where the bare-metal runner keeps the model's input and output records: inside the arena, so the runner holds
+no second copy of what the arena could hold.
+
+A library compiled with `io_in_arena` (what `mcuforge build` does) has its inputs and outputs planned as arena
+tensors: the records are where the plan put them and the RAM buffer is the arena. Otherwise (caller-owned I/O)
+the records are fitted after planning, as follows.
 
 The runner owns one RAM buffer (`mcuforge_ram`): the arena (passed to NAME_invoke_with_arena) followed, when
 needed, by a tail. Each graph input is live from before the first op to its last reader, each graph output from
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcuforge.codegen.planner import ArenaPlan, overlap_lead
+from mcuforge.codegen.planner import ArenaPlan, overlap_lead, plan_arena
 from mcuforge.ir import Graph
 from mcuforge.ops.registry import get_op
 
@@ -33,8 +37,8 @@ class IoSlot:
 
 @dataclass(frozen=True)
 class IoPlacement:
-    arena_size: int
-    ram_size: int  # the runner's buffer: arena + tail (>= 1 byte)
+    arena_size: int  # activations and scratch: the arena planned with the I/O in caller buffers
+    ram_size: int  # the runner's buffer: arena + tail, or the arena planned with the I/O in it (>= 1 byte)
     slots: tuple[IoSlot, ...]
 
     def slot(self, kind: str, index: int) -> IoSlot:
@@ -80,8 +84,27 @@ def _fits(offset: int, size: int, avoid: list[tuple[int, int, int | None]]) -> b
                    for start, end, floor in avoid)
 
 
+def _planned_io(plan: ArenaPlan, graph: Graph) -> IoPlacement:
+    """The records where an `io_in_arena` plan put them; `beyond_arena` is then what holding them costs the
+    arena (the plan against one with caller-owned I/O)."""
+    slots = []
+    producers, consumers = graph.producers(), graph.consumers()
+    for kind, names in (("input", graph.inputs), ("output", graph.outputs)):
+        for k, tensor in enumerate(names):
+            # the record's own lifetime (its buffer may hold other tensors before or after it)
+            if kind == "input":
+                first, last = -1, max(consumers.get(tensor, []) + [0])
+            else:
+                first, last = producers.get(tensor, -1), len(graph.ops)
+            slots.append(IoSlot(kind, k, tensor, plan.location(tensor)[1], graph.tensors[tensor].nbytes, first, last))
+    without_io = plan_arena(graph, alignment=plan.alignment).arena_size
+    return IoPlacement(without_io, max(plan.arena_size, 1), tuple(slots))
+
+
 def place_io(plan: ArenaPlan, graph: Graph) -> IoPlacement:
     """Offsets of every graph input and output record in the runner's RAM buffer."""
+    if plan.io_in_arena:
+        return _planned_io(plan, graph)
     busy = [(b.offset + seg.rel, b.offset + seg.rel + seg.size, seg.first, seg.last)
             for b in plan.buffers if b.location == "arena" for seg in b.segments]
     slots: list[IoSlot] = []

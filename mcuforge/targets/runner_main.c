@@ -3,8 +3,9 @@
  * runs one inference per record, writes the outputs to mcuforge_out.bin and, to mcuforge_stats.txt, the
  * record count and the deepest stack any inference used (painted before each call, scanned after).
  * The library is compiled without its static arena: the runner's one RAM buffer is the arena, and each input
- * and output record sits inside it where the plan leaves room for the record's lifetime (targets/io_placement.py),
- * so no second copy of a record is kept; records that find no room go to a tail after the arena.
+ * and output record sits inside it (targets/io_placement.py): where the plan put it when the library holds its
+ * I/O in the arena, else where the plan leaves room for the record's lifetime, records that find no room going
+ * to a tail after the arena. No second copy of a record is kept.
  * Files go through raw semihosting calls (SYS_OPEN/READ/WRITE/CLOSE), not stdio: the image then holds the model
  * and little else, as a deployed one would. */
 #include <stdint.h>
@@ -103,7 +104,7 @@ int main(void) {
 @READ@
         sp = mcuforge_current_sp();
         mcuforge_paint_stack();
-        status = @NAME@_invoke_with_arena(@ARGS@, mcuforge_ram);
+        status = @NAME@_invoke_with_arena(@ARGS@);
         used = sp - mcuforge_stack_low_water();
         if (status != 0) {
             say("mcuforge runner: inference failed\n");

@@ -5,9 +5,10 @@ Flash = every allocated section stored in flash (vector table, code, constants, 
   schedule  NAME.c's code: the invoke functions
   kernels   everything defined in the kernel objects
   runtime   the rest: startup, the runner's main, the C library (semihosting I/O), libgcc, alignment padding
-RAM = arena (the runner's buffer passed to NAME_invoke_with_arena) + stack high-water mark (painted stack,
-measured on QEMU) + other static data the model needs: the bytes the input/output records add to the arena (the
-runner keeps them in the arena where the plan leaves room, targets/io_placement.py) and any library statics. Any
+RAM = the runner's buffer passed to NAME_invoke_with_arena + stack high-water mark (painted stack, measured on
+QEMU) + any library statics. The buffer is split into the arena the activations and scratch need (planned with
+caller-owned I/O) and what holding the input/output records adds to it (`io_buffers`): the library plans its I/O
+in the arena (io_in_arena), or the runner fits the records where the plan leaves room (targets/io_placement.py). Any
 other static data of the runner belongs to the test harness, not the model: it is reported apart as
 `runtime_static`."""
 
@@ -37,7 +38,7 @@ class SizeReport:
     runtime: int
     arena: int
     stack: int | None  # measured high-water mark of one inference; None when not run
-    io_buffers: int  # what the input/output records add to the arena (0 when they fit in it)
+    io_buffers: int  # what the input/output records add to the arena (0 when they fit in its gaps)
     library_static: int  # statics of NAME.c and the kernels other than the arena (0 for generated code)
     runtime_static: int
     ram_total: int | None  # arena + stack + io_buffers + library_static
@@ -150,7 +151,7 @@ def format_size(report: SizeReport) -> str:
         (f"flash {kb(report.flash_total)}   weights {report.weights:,} (tensors {report.weights_tensors:,}, "
          f"op params {report.weights_params:,}), kernels {report.kernels:,}, schedule {report.schedule:,}, "
          f"runtime {report.runtime:,}"),
-        (f"RAM   {ram}   arena {report.arena:,}, stack {stack}, I/O records past the arena {report.io_buffers:,}, "
+        (f"RAM   {ram}   arena {report.arena:,}, stack {stack}, I/O records add {report.io_buffers:,}, "
          f"library statics "
          f"{report.library_static:,} (test runner's C library: {report.runtime_static:,} more)")]
     fits = report.fits_board

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from mcuforge.codegen.planner import plan_arena
 from mcuforge.frontends import load_model
 from mcuforge.ops.registry import get_op
 from mcuforge.runtime.reference import run_reference
@@ -32,9 +33,12 @@ def test_size_splits_flash_and_ram(ad_build):
     assert 0 < size.weights_params < 0.01 * constants
     assert size.flash_total == size.weights + size.kernels + size.schedule + size.runtime
     assert size.kernels > 0 and size.schedule > 0 and size.runtime > 0
-    assert size.arena == ad_build.compiled.plan.arena_size
-    # the runner keeps the 640-byte input and output records in the arena where the plan leaves room: ad01's
-    # 264-byte arena holds two 128-byte activations, so the records add what does not fit beside them
+    # the library plans the 640-byte input and output in its arena (io_in_arena): the runner's buffer is that
+    # arena, split into what the activations need with caller-owned I/O (ad01: two 128-byte activations) and
+    # what the records add beyond it, less than their size since they share bytes with dead activations
+    assert ad_build.compiled.plan.io_in_arena
+    assert size.arena == plan_arena(graph).arena_size
+    assert size.arena + size.io_buffers == ad_build.compiled.plan.arena_size
     io = sum(graph.tensors[n].nbytes for n in graph.inputs + graph.outputs)
     assert size.io_buffers == ad_build.io.beyond_arena < io
     assert size.library_static == 0  # generated code keeps no state but the arena
