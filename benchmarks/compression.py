@@ -6,9 +6,10 @@ scikit-learn's 8x8 digits (1,797; seeded 1,400 / 397 split).
 
 Columns: accuracy on the held-out split (float: the PyTorch model; every int8 row: mcuforge's reference
 interpreter on the quantized graph, bit-exact with the generated C), flash (bytes of the generated C's constant
-arrays: weights, biases, requantization and other tables; sparse FULLY_CONNECTED weights as the sparse kernel
-stores them, INT4 FULLY_CONNECTED weights packed two per byte; the few bytes of per-op parameter structs are not
-counted), RAM (the arena of plan_arena), MACs (report.layers.summary).
+arrays: weights, biases, requantization and other tables; pruned CONV_2D and FULLY_CONNECTED weights as the
+sparse kernels store them (quant/sparse.py: a bitmap plus the nonzeros, whenever that is smaller), INT4 weights
+packed two per byte; the few bytes of per-op parameter structs are not counted), RAM (the arena of plan_arena),
+MACs (report.layers.summary). QAT and INT4 QAT are compress/qat.py's own (set_weight_bits, convert).
 
     python benchmarks/compression.py            # both datasets, real settings (a few minutes on 2 cores)
     python benchmarks/compression.py --quick    # tiny epochs: a smoke test
@@ -21,11 +22,9 @@ import argparse
 import copy
 import time
 from dataclasses import dataclass
-from unittest import mock
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 import mcuforge
@@ -33,9 +32,7 @@ from mcuforge.codegen.project import render_project
 from mcuforge.compress import qat
 from mcuforge.compress.prune import GradualPruner
 from mcuforge.compress.prune_structured import prune_channels
-from mcuforge.compress.training import accuracy, batches, train_classifier
-from mcuforge.quant.int4 import INT4_MAX, int4_scales
-from mcuforge.quant.qparams import dequantize_symmetric, quantize_symmetric
+from mcuforge.compress.training import accuracy, train_classifier
 from mcuforge.report.layers import summary
 from mcuforge.runtime.reference import run_reference
 
@@ -108,31 +105,12 @@ def qat_cnn(trained: nn.Sequential) -> nn.Sequential:
     return q
 
 
-def fake_quantize_int4(w: torch.Tensor, axis: int = 0) -> torch.Tensor:
-    """INT4 weight fake quantization with ptq's own int4 scales (clipping search) and rounding; STE gradient."""
-    w_np = w.detach().numpy().astype(np.float32)
-    scales = int4_scales(w_np, axis)
-    q = quantize_symmetric(w_np, scales, axis, INT4_MAX)
-    return torch.tensor(dequantize_symmetric(q, scales, axis), dtype=torch.float32) + (w - w.detach())
-
-
 # --- training ------------------------------------------------------------------------------------------------
 
 def finetune(model: nn.Module, data, epochs: int, lr: float = 1e-3, pruner: GradualPruner | None = None,
              seed: int = 1) -> nn.Module:
     """Adam fine-tuning; a GradualPruner steps after every optimizer step."""
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr)
-    model.train()
-    for _ in range(epochs):
-        for x, y in batches(data, 64, generator=generator):
-            loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if pruner is not None:
-                pruner.step()
-    return model.eval()
+    return train_classifier(model, data, epochs, lr, 64, seed, after_step=None if pruner is None else pruner.step)
 
 
 def steps_per_epoch(data) -> int:
@@ -151,14 +129,10 @@ def int8_graph(model: nn.Module, train, settings: Settings, method: str = "minma
     return mcuforge.quantize(graph, nhwc(train[0][:settings.calibration]), method=method, float_io=True)
 
 
-def convert_qat(model: nn.Module, train, settings: Settings, weights: str = "int8"):
-    """qat.convert, with the weight format passed on to ptq.quantize (convert itself always quantizes int8)."""
-    deployed = qat.deploy_module(model)
-    example = train[0][:1]
-    graph = mcuforge.from_torch(deployed, example)
-    ranges = qat.match_ranges(graph, deployed, qat.qat_ranges(model), example)
-    return mcuforge.quantize(graph, nhwc(train[0][:settings.calibration]), weights=weights, float_io=True,
-                             ranges=ranges)
+def qat_graph(model: nn.Module, train, settings: Settings, weights: str):
+    """The trained QAT model deployed with its learned ranges (qat.convert) and `weights` ("int8" or "int4")."""
+    return qat.convert(model, train[0][:1], calibration=nhwc(train[0][:settings.calibration]), float_io=True,
+                       weights=weights)
 
 
 def graph_accuracy(graph, test) -> float:
@@ -201,11 +175,9 @@ def run_dataset(dataset: str, settings: Settings, log=print) -> list[dict]:
         done(measure(f"PTQ int8 ({method})", int8_graph(model, train, settings, method), test))
 
     q = finetune(qat_cnn(model), train, tune, lr=5e-4)
-    done(measure("QAT int8", convert_qat(q, train, settings), test))
-    q4 = qat_cnn(model)
-    with mock.patch.object(qat, "fake_quantize_weights", fake_quantize_int4):
-        finetune(q4, train, tune, lr=5e-4)
-    done(measure("INT4 weights (QAT)", convert_qat(q4, train, settings, weights="int4"), test,
+    done(measure("QAT int8", qat_graph(q, train, settings, "int8"), test))
+    q4 = finetune(qat.set_weight_bits(qat_cnn(model), 4), train, tune, lr=5e-4)
+    done(measure("INT4 weights (QAT)", qat_graph(q4, train, settings, "int4"), test,
                  note="int4 QAT (int8 activations)"))
 
     total = tune * steps_per_epoch(train)

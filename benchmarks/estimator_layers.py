@@ -96,6 +96,25 @@ def int8_sparse_fully_connected() -> Graph:
     return b.build(y)
 
 
+def int8_sparse_convolutions() -> Graph:
+    """Pruned conv and depthwise filters: stored compressed (conv_2d_sparse_s8, depthwise_conv_2d_sparse_s8) when
+    that is smaller; densities from a 2/3-pruned 3x3 conv to MobileNet pointwise layers with 98% zeros."""
+    b = GraphBuilder(seed=10, name="synthetic_sparse_conv_s8")
+    y = b.input("x", (1, 16, 16, 16), scale=X_SCALE, zero_point=X_ZP)
+    for name, out_c, k, density, attrs in (("sc3x3_32_d30", 32, 3, 0.3, {}),
+                                           ("sdw3x3_d25", 0, 3, 0.25, {"stride_h": 2, "stride_w": 2}),
+                                           ("sc1x1_64_d45", 64, 1, 0.45, {}), ("sc1x1_128_d05", 128, 1, 0.05, {}),
+                                           ("sc1x1_96_d15", 96, 1, 0.15, {}), ("sc3x3_24_d10", 24, 3, 0.1, {})):
+        if out_c:
+            out = _int8_conv(b, y, name, out_c, (k, k), **attrs)
+        else:  # depthwise
+            out = _int8_depthwise(b, y, name, (k, k), **attrs)
+        w = b.graph.tensors[f"{name}_w"].data
+        w[b.rng.random(w.shape) >= density] = 0
+        y = out
+    return b.build(y)
+
+
 def int8_pooling_and_elementwise() -> Graph:
     """Pooling, ADD, MUL, activations, MEAN, PAD, CONCATENATION and SOFTMAX on int8 tensors."""
     b = GraphBuilder(seed=5, name="synthetic_misc_s8")
@@ -186,5 +205,6 @@ def activations() -> Graph:
 
 
 SYNTHETIC = {f.__name__: f for f in (int8_convolutions, int8_conv_tall, int8_depthwise, int8_fully_connected,
-                                      int8_sparse_fully_connected, int8_pooling_and_elementwise, float32_layers,
+                                      int8_sparse_fully_connected, int8_sparse_convolutions,
+                                      int8_pooling_and_elementwise, float32_layers,
                                       hybrid_convolutions, activations)}

@@ -10,23 +10,9 @@ void mcuforge_fully_connected_sparse_s8(const mcuforge_fc_sparse_params *p, cons
         const int8_t *x = input + (size_t)b * (size_t)p->depth;
         const int8_t *w = values; /* the packed nonzeros of row u follow those of row u - 1 */
         for (u = 0; u < p->units; ++u) {
-            const uint8_t *bits = bitmap + (size_t)u * row_bytes;
             const int32_t c = p->requant.per_channel ? u : 0;
-            int32_t acc = 0;
-            size_t k;
-            for (k = 0; k < row_bytes; ++k) {
-                uint32_t mask = bits[k];
-                const int8_t *xk = x + k * 8u;
-                while (mask != 0u) {
-                    /* lowest set bit first: weights stay in increasing d order */
-                    uint32_t bit = 0;
-                    while (((mask >> bit) & 1u) == 0u) {
-                        ++bit;
-                    }
-                    acc += ((int32_t)xk[bit] + p->input_offset) * (int32_t)*w++;
-                    mask &= mask - 1u;
-                }
-            }
+            int32_t acc = mcuforge_sparse_dot(x, 1, bitmap + (size_t)u * row_bytes, 0, (size_t)p->depth,
+                                              p->input_offset, &w);
             if (bias) {
                 acc += bias[u];
             }

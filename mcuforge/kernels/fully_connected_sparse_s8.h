@@ -1,11 +1,12 @@
 #ifndef MCUFORGE_FULLY_CONNECTED_SPARSE_S8_H
 #define MCUFORGE_FULLY_CONNECTED_SPARSE_S8_H
 
-#include "mcuforge_common.h"
+#include "sparse_s8.h"
 
 /* FULLY_CONNECTED with int8 activations and sparse symmetric int8 weights (zero point 0), stored compressed:
  * for each output unit u, a bitmap of (depth + 7) / 8 bytes whose bit d % 8 of byte d / 8 is set when w[u][d] is
- * nonzero, and, for all rows in order, the nonzero weights packed one after the other. */
+ * nonzero, and, for all rows in order, the nonzero weights packed one after the other (quant/sparse.py; the
+ * bitmap is walked by sparse_s8.h). */
 typedef struct {
     int32_t batches; /* rows of the input */
     int32_t depth;   /* input features */

@@ -17,12 +17,14 @@ import numpy as np
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
+from mcuforge.ops.conv_2d_sparse import emit_sparse_conv
 from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, ConvGeometry, centered_input,
                                       check_conv_tensors, check_window_attrs, conv_geometry, dsp_requant, finish_conv,
                                       float_activation_range, folded_bias, geometry_fields, is_hybrid,
                                       output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
+from mcuforge.quant.sparse import use_sparse
 
 
 def _groups(op: Op, graph: Graph) -> int:
@@ -127,6 +129,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     if x.dtype == "int8" and is_int4(w):
         ctx.use_kernel("conv_window")
         return _emit_s4(op, graph, ctx)
+    if x.dtype == "int8" and use_sparse(w):  # pruned filters: compressed in flash (ops/conv_2d_sparse.py)
+        return emit_sparse_conv(op, graph, ctx)
     geom = geometry_fields(op, graph)
     x_ptr, w_ptr, y_ptr = ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0])
     pointwise = (geom["kernel_h"] == geom["kernel_w"] == geom["stride_h"] == geom["stride_w"] == 1
@@ -201,12 +205,12 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
     MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), reserved whatever the
     target: the same library runs the DSP variant on cores with the DSP extension, portable code elsewhere. The
-    int4 kernel needs none."""
+    int4 and sparse kernels need none."""
     if is_hybrid(op, graph):
         shape = graph.tensors[op.inputs[0]].shape
         return shape[1] * shape[2] * shape[3]
     w = graph.tensors[op.inputs[1]]
-    if graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w) or not _dsp_requant(op, graph)[0]:
+    if graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w) or use_sparse(w) or not _dsp_requant(op, graph)[0]:
         return 0
     k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
     return 20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + (k if in_c % 4 else 0)

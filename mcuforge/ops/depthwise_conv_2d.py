@@ -15,8 +15,10 @@ from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, cente
                                       check_window_attrs, conv_geometry, dsp_requant, finish_conv,
                                       float_activation_range, folded_bias, geometry_fields, output_multipliers,
                                       row_window)
+from mcuforge.ops.depthwise_conv_2d_sparse import CHANNEL_AXIS, emit_sparse_depthwise
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
+from mcuforge.quant.sparse import use_sparse
 
 
 def infer_shapes(op: Op, graph: Graph):
@@ -66,6 +68,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     ctx.use_kernel("conv_window")
     if x.dtype == "int8" and is_int4(w):
         return _emit_s4(op, graph, ctx, fields)
+    if x.dtype == "int8" and use_sparse(w, CHANNEL_AXIS):  # pruned filters (ops/depthwise_conv_2d_sparse.py)
+        return emit_sparse_depthwise(op, graph, ctx)
     args = (f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
             f"{ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else '')}, {ctx.ptr(op.outputs[0])}")
     if x.dtype == "float32":
@@ -117,9 +121,11 @@ def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
 def scratch_bytes(op: Op, graph: Graph) -> int:
     """The int8 kernel's DSP variant takes MCUFORGE_DEPTHWISE_DSP_SCRATCH bytes: a channel table with the filter
     as q15 pairs, and three input rows transposed to int16. Reserved whatever the target: the same library runs
-    the DSP variant on cores with the DSP extension, portable code elsewhere. The int4 kernel needs none."""
+    the DSP variant on cores with the DSP extension, portable code elsewhere. The int4 and sparse kernels need
+    none."""
     x = graph.tensors[op.inputs[0]]
-    if x.dtype != "int8" or is_int4(graph.tensors[op.inputs[1]]) or not _dsp_requant(op, graph)[0]:
+    w = graph.tensors[op.inputs[1]]
+    if x.dtype != "int8" or is_int4(w) or use_sparse(w, CHANNEL_AXIS) or not _dsp_requant(op, graph)[0]:
         return 0
     g = conv_geometry(op, graph)
     width = max(x.shape[2] + g.pad_left, (g.out_w + 1) * g.stride_w + 2)  # the ring's, as the kernel sizes it

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mcuforge.codegen.project import render_project
-from mcuforge.ops.fully_connected_sparse import (
+from mcuforge.quant.sparse import (
     flash_saved,
     pack_sparse,
     sparse_bytes,

@@ -1,0 +1,143 @@
+#include "sparse_s8.h"
+
+/* The index of the lowest set bit of a nonzero mask. */
+#if defined(__GNUC__)
+#define SPARSE_LOWEST_BIT(mask) ((uint32_t)__builtin_ctz(mask))
+#else
+static uint32_t sparse_lowest_bit(uint32_t mask) {
+    uint32_t bit = 0;
+    while (((mask >> bit) & 1u) == 0u) {
+        ++bit;
+    }
+    return bit;
+}
+#define SPARSE_LOWEST_BIT(mask) sparse_lowest_bit(mask)
+#endif
+
+/* The bits of the bitmap byte holding bit `pos`, shifted down to bit 0 and cut to at most `left` bits;
+ * *taken: how many (the rest of that byte, or `left`). */
+MCUFORGE_INLINE uint32_t sparse_bits(const uint8_t *bits, size_t pos, size_t left, size_t *taken) {
+    const uint32_t shift = (uint32_t)(pos & 7u);
+    size_t n = 8u - (size_t)shift;
+    if (n > left) {
+        n = left;
+    }
+    *taken = n;
+    return ((uint32_t)bits[pos >> 3] >> shift) & ((1u << n) - 1u);
+}
+
+/* The bitmap of a run [first, first + len): a partial first byte, then 32 bits at a time (a pruned row skips 32
+ * zero weights in one test), whole bytes, a partial last byte. `visit(mask, i)` sees the set bits of each piece:
+ * bit j of mask stands for position i + j of the run. */
+#define SPARSE_RUN(bits, first, len, visit)                                                  \
+    do {                                                                                     \
+        size_t i_ = 0;                                                                       \
+        size_t taken_;                                                                       \
+        if (((first) & 7u) != 0u && (len) > 0u) {                                            \
+            const uint32_t head_ = sparse_bits(bits, first, len, &taken_);                   \
+            visit(head_, 0u);                                                                \
+            i_ = taken_;                                                                     \
+        }                                                                                    \
+        for (; i_ + 32u <= (len); i_ += 32u) {                                               \
+            const uint8_t *b_ = (bits) + (((first) + i_) >> 3);                              \
+            visit((uint32_t)b_[0] | ((uint32_t)b_[1] << 8) | ((uint32_t)b_[2] << 16) |       \
+                      ((uint32_t)b_[3] << 24),                                               \
+                  i_);                                                                       \
+        }                                                                                    \
+        for (; i_ + 8u <= (len); i_ += 8u) {                                                 \
+            visit((uint32_t)(bits)[((first) + i_) >> 3], i_);                                \
+        }                                                                                    \
+        if (i_ < (len)) {                                                                    \
+            const uint32_t tail_ = sparse_bits(bits, (first) + i_, (len) - i_, &taken_);     \
+            visit(tail_, i_);                                                                \
+        }                                                                                    \
+    } while (0)
+
+size_t mcuforge_sparse_count(const uint8_t *bits, size_t first, size_t len) {
+    size_t n = 0;
+#define SPARSE_VISIT_COUNT(mask, at)   \
+    do {                               \
+        uint32_t m_ = (mask);          \
+        (void)(at);                    \
+        while (m_ != 0u) {             \
+            m_ &= m_ - 1u;             \
+            ++n;                       \
+        }                              \
+    } while (0)
+    SPARSE_RUN(bits, first, len, SPARSE_VISIT_COUNT);
+#undef SPARSE_VISIT_COUNT
+    return n;
+}
+
+int32_t mcuforge_sparse_dot(const int8_t *x, size_t step, const uint8_t *bits, size_t first, size_t len,
+                            int32_t offset, const int8_t **w) {
+    const int8_t *wp = *w;
+    int32_t acc = 0;
+#define SPARSE_VISIT_DOT(mask, at)                                                \
+    do {                                                                          \
+        uint32_t m_ = (mask);                                                     \
+        while (m_ != 0u) { /* lowest bit first: the nonzeros are in increasing d */ \
+            const size_t d_ = (at) + (size_t)SPARSE_LOWEST_BIT(m_);               \
+            acc += ((int32_t)x[d_ * step] + offset) * (int32_t)*wp++;             \
+            m_ &= m_ - 1u;                                                        \
+        }                                                                         \
+    } while (0)
+    SPARSE_RUN(bits, first, len, SPARSE_VISIT_DOT);
+#undef SPARSE_VISIT_DOT
+    *w = wp;
+    return acc;
+}
+
+void mcuforge_sparse_dot_2px(const int8_t *x, size_t x2, const uint8_t *bits, size_t first, size_t len,
+                             const int8_t **w, int32_t acc[2]) {
+    const int8_t *wp = *w;
+    int32_t a0 = acc[0];
+    int32_t a1 = acc[1];
+#define SPARSE_VISIT_2PX(byte_mask, at)                                   \
+    do {                                                                  \
+        uint32_t m_ = (byte_mask);                                        \
+        while (m_ != 0u) {                                                \
+            const int8_t *xd = x + (at) + (size_t)SPARSE_LOWEST_BIT(m_);  \
+            const int32_t wv = (int32_t)*wp++;                            \
+            a0 += (int32_t)xd[0] * wv;                                    \
+            a1 += (int32_t)xd[x2] * wv;                                   \
+            m_ &= m_ - 1u;                                                \
+        }                                                                 \
+    } while (0)
+    SPARSE_RUN(bits, first, len, SPARSE_VISIT_2PX);
+#undef SPARSE_VISIT_2PX
+    acc[0] = a0;
+    acc[1] = a1;
+    *w = wp;
+}
+
+void mcuforge_sparse_dot_4px(const int8_t *x, size_t x_step, const uint8_t *bits, size_t first, size_t len,
+                             const int8_t **w, int32_t acc[4]) {
+    const int8_t *wp = *w;
+    const size_t x2 = 2u * x_step;
+    const size_t x3 = 3u * x_step;
+    int32_t a0 = acc[0];
+    int32_t a1 = acc[1];
+    int32_t a2 = acc[2];
+    int32_t a3 = acc[3];
+#define SPARSE_VISIT_4PX(byte_mask, at)                                   \
+    do {                                                                  \
+        uint32_t m_ = (byte_mask);                                        \
+        while (m_ != 0u) {                                                \
+            const int8_t *xd = x + (at) + (size_t)SPARSE_LOWEST_BIT(m_);  \
+            const int32_t wv = (int32_t)*wp++;                            \
+            a0 += (int32_t)xd[0] * wv;                                    \
+            a1 += (int32_t)xd[x_step] * wv;                               \
+            a2 += (int32_t)xd[x2] * wv;                                   \
+            a3 += (int32_t)xd[x3] * wv;                                   \
+            m_ &= m_ - 1u;                                                \
+        }                                                                 \
+    } while (0)
+    SPARSE_RUN(bits, first, len, SPARSE_VISIT_4PX);
+#undef SPARSE_VISIT_4PX
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    *w = wp;
+}
