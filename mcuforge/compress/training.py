@@ -19,24 +19,34 @@ def batches(data, batch_size: int = 64, shuffle: bool = True, generator: torch.G
 
 
 def train(model: nn.Module, data, loss_fn: Callable, epochs: int = 5, lr: float = 1e-2, batch_size: int = 64,
-          seed: int = 0) -> nn.Module:
-    """Adam on loss_fn(model, inputs, labels) over `epochs` passes of `data`; returns the model in eval mode."""
+          seed: int = 0, optimizer: torch.optim.Optimizer | None = None, after_step: Callable[[], object] | None = None,
+          after_epoch: Callable[[int], object] | None = None) -> nn.Module:
+    """Adam (or `optimizer`) on loss_fn(model, inputs, labels) over `epochs` passes of `data`; returns the model in
+    eval mode. `after_step()` runs after every optimizer step (a per-step LR schedule, a pruner) and
+    `after_epoch(epoch)` after every pass (a per-epoch schedule, validation: it may leave the model in eval mode,
+    each pass starts in train mode)."""
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr)
-    model.train()
-    for _ in range(epochs):
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr)
+    for epoch in range(epochs):
+        model.train()
         for x, y in batches(data, batch_size, generator=generator):
             loss = loss_fn(model, x, y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if after_step is not None:
+                after_step()
+        if after_epoch is not None:
+            after_epoch(epoch)
     return model.eval()
 
 
 def train_classifier(model: nn.Module, data, epochs: int = 5, lr: float = 1e-2, batch_size: int = 64,
-                     seed: int = 0) -> nn.Module:
+                     seed: int = 0, after_step: Callable[[], object] | None = None) -> nn.Module:
     """Cross-entropy training of a classifier that outputs logits."""
-    return train(model, data, lambda m, x, y: nn.functional.cross_entropy(m(x), y), epochs, lr, batch_size, seed)
+    return train(model, data, lambda m, x, y: nn.functional.cross_entropy(m(x), y), epochs, lr, batch_size, seed,
+                 after_step=after_step)
 
 
 @torch.no_grad()

@@ -20,7 +20,7 @@ from mcuforge.compress.prune import (
     prunable_layers,
     weight_sparsity,
 )
-from mcuforge.compress.training import batches
+from mcuforge.compress.training import train
 from mcuforge.pipeline.config import PipelineConfig
 from mcuforge.pipeline.data import Dataset
 from mcuforge.pipeline.model import prepare_qat
@@ -58,19 +58,11 @@ def train_float(config: PipelineConfig, dataset: Dataset, model: nn.Module,
     is called after every epoch."""
     t = config.train
     data = training_pairs(dataset.task, *dataset.splits["train"])
-    loss = loss_fn(dataset.task, t.label_smoothing)
-    generator = torch.Generator().manual_seed(t.seed)
     optimizer, schedule, per_step = optimizer_and_schedule(config, model, -(-len(data[0]) // t.batch_size))
     best, best_state = -np.inf, None
-    for epoch in range(t.epochs):
-        model.train()
-        for x, y in batches(data, t.batch_size, generator=generator):
-            value = loss(model, x, y)
-            optimizer.zero_grad()
-            value.backward()
-            optimizer.step()
-            if per_step:
-                schedule.step()
+
+    def end_of_epoch(epoch: int) -> None:
+        nonlocal best, best_state
         if schedule is not None and not per_step:
             schedule.step()
         score = validation_score(dataset, model) if t.keep_best or progress else None
@@ -78,6 +70,9 @@ def train_float(config: PipelineConfig, dataset: Dataset, model: nn.Module,
             best, best_state = score, copy.deepcopy(model.state_dict())
         if progress is not None:
             progress(epoch + 1, score)
+
+    train(model, data, loss_fn(dataset.task, t.label_smoothing), t.epochs, t.lr, t.batch_size, t.seed,
+          optimizer=optimizer, after_step=schedule.step if per_step else None, after_epoch=end_of_epoch)
     if best_state is not None:
         model.load_state_dict(best_state)
     return model.eval()
@@ -113,18 +108,7 @@ def magnitude_layers(model: nn.Module) -> list[str]:
 def fine_tune(model: nn.Module, data, loss, epochs: int, lr: float, batch_size: int, seed: int,
               pruner: GradualPruner | None = None) -> nn.Module:
     """Adam fine-tuning; a GradualPruner steps after every optimizer step."""
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr)
-    model.train()
-    for _ in range(epochs):
-        for x, y in batches(data, batch_size, generator=generator):
-            value = loss(model, x, y)
-            optimizer.zero_grad()
-            value.backward()
-            optimizer.step()
-            if pruner is not None:
-                pruner.step()
-    return model.eval()
+    return train(model, data, loss, epochs, lr, batch_size, seed, after_step=None if pruner is None else pruner.step)
 
 
 def prune(config: PipelineConfig, dataset: Dataset, model: nn.Module) -> tuple[nn.Module, PruneResult]:

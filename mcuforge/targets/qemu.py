@@ -46,6 +46,22 @@ def qemu_command(build: FirmwareBuild) -> list[str]:
             "-semihosting-config", "enable=on,target=native", "-kernel", str(build.elf)]
 
 
+def boot(build, workdir: Path, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    """Run `build` (anything with .elf and .profile: a FirmwareBuild, app_firmware.AppFirmware) on QEMU until main
+    returns, with `workdir` as the directory its semihosting files are opened in; an error unless it exits 0."""
+    command = qemu_command(build)
+    try:
+        result = subprocess.run(command, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"{build.elf.name} on {build.profile.qemu.machine}: no exit within {timeout:g} s "
+                             "(hung or too slow; raise the timeout)") from None
+    if result.returncode != 0:
+        said = (result.stdout + result.stderr).strip()[-500:] or "(no output)"
+        raise ToolchainError(f"{build.elf.name} on {build.profile.qemu.machine} exited with status "
+                             f"{result.returncode}: {said}")
+
+
 def _write_records(path: Path, graph: Graph, batch) -> None:
     with open(path, "wb") as f:
         for record in batch:
@@ -76,20 +92,10 @@ def _read_stats(path: Path) -> dict[str, int]:
 def run_qemu(build: FirmwareBuild, batch, timeout: float = DEFAULT_TIMEOUT_S) -> QemuRun:
     """Run every record of `batch` (a list of input lists) through the build in one QEMU boot."""
     graph = build.graph
-    cmd = qemu_command(build)
     with tempfile.TemporaryDirectory(prefix="mcuforge-qemu-") as tmp:
         tmp = Path(tmp)
         _write_records(tmp / RUNNER_INPUT, graph, batch)
-        try:
-            result = subprocess.run(cmd, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
-                                    timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise ToolchainError(f"{build.elf.name} on {build.profile.qemu.machine}: no exit within {timeout:g} s "
-                                 "(hung or too slow; raise the timeout)") from None
-        if result.returncode != 0:
-            said = (result.stdout + result.stderr).strip()[-500:] or "(no output)"
-            raise ToolchainError(f"{build.elf.name} on {build.profile.qemu.machine} exited with status "
-                                 f"{result.returncode}: {said}")
+        boot(build, tmp, timeout)
         stats = _read_stats(tmp / RUNNER_STATS)
         outputs = _read_records((tmp / RUNNER_OUTPUT).read_bytes(), graph, len(batch))
     if stats.get("records") != len(batch):

@@ -4,17 +4,16 @@ float32 arithmetic, no malloc: the caller owns the clip, the features and VIB_WO
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from mcuforge.apps.anomaly.features import FeatureConfig, band_edges, hann_window
+from mcuforge.apps.c_library import write_c_library
+from mcuforge.apps.host_harness import build_harness, run_harness
 from mcuforge.codegen.c_text import c_array_body, c_float
-from mcuforge.codegen.host import STRICT_CFLAGS, host_compiler
-from mcuforge.errors import InputError, ToolchainError
+from mcuforge.errors import InputError
 
 C_DIR = Path(__file__).parent / "c"
 LIBRARY_FILES = ("vibration_features.h", "vibration_features.c")
@@ -66,15 +65,8 @@ def emit_features_c(outdir: str | Path, config: FeatureConfig | None = None) -> 
     config = (config or FeatureConfig()).check()
     if config.frame_length > 1 << 16:
         raise InputError("the C feature extractor indexes bins with uint16_t: frame_length <= 65536")
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = [outdir / "vibration_config.h", outdir / "vibration_tables.c"]
-    written[0].write_text(config_header(config))
-    written[1].write_text(tables_source(config))
-    for name in LIBRARY_FILES:
-        shutil.copyfile(C_DIR / name, outdir / name)
-        written.append(outdir / name)
-    return written
+    generated = {"vibration_config.h": config_header(config), "vibration_tables.c": tables_source(config)}
+    return write_c_library(outdir, generated, C_DIR, LIBRARY_FILES)
 
 
 def run_features_host(clips: np.ndarray, config: FeatureConfig | None = None) -> np.ndarray:
@@ -85,16 +77,6 @@ def run_features_host(clips: np.ndarray, config: FeatureConfig | None = None) ->
     with tempfile.TemporaryDirectory(prefix="mcuforge-vib-") as tmp:
         tmp = Path(tmp)
         sources = [p for p in emit_features_c(tmp, config) if p.suffix == ".c"]
-        shutil.copyfile(C_DIR / "vibration_host_main.c", tmp / "vibration_host_main.c")
-        exe = tmp / "vibration_host"
-        command = [host_compiler(), *STRICT_CFLAGS, *map(str, sources), str(tmp / "vibration_host_main.c"),
-                   "-o", str(exe), "-lm"]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise ToolchainError(f"vibration features: host build failed: {result.stderr.strip()[:500]}")
-        (tmp / "clips.bin").write_bytes(clips.tobytes())
-        result = subprocess.run([str(exe), str(tmp / "clips.bin"), str(tmp / "features.bin")],
-                                capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise ToolchainError(f"vibration features failed (exit {result.returncode}): {result.stderr[:300]}")
-        return np.fromfile(tmp / "features.bin", dtype=np.float32).reshape(len(clips), config.num_features)
+        exe = build_harness([*sources, C_DIR / "vibration_host_main.c"], tmp / "vibration_host", "vibration features")
+        raw = run_harness(exe, clips.tobytes())
+    return np.frombuffer(raw, dtype=np.float32).reshape(len(clips), config.num_features).copy()

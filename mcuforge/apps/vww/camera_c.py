@@ -4,16 +4,15 @@ Integer arithmetic, no malloc, no float on the MCU; bit-identical to camera.py."
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from mcuforge.apps.c_library import write_c_library
+from mcuforge.apps.host_harness import build_harness, run_harness
 from mcuforge.apps.vww.camera import BYTES_PER_PIXEL, CameraAdapter, frame_bytes
 from mcuforge.codegen.c_text import c_array_body
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler
 from mcuforge.errors import ToolchainError
 from mcuforge.ir import Graph
 
@@ -47,15 +46,8 @@ def tables_source(adapter: CameraAdapter) -> str:
 def emit_adapter_files(outdir: str | Path, adapter: CameraAdapter) -> list[Path]:
     """Write the adapter's C files into `outdir`; returns the files written."""
     adapter.check()
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = [outdir / "camera_config.h", outdir / "camera_tables.c"]
-    written[0].write_text(config_header(adapter))
-    written[1].write_text(tables_source(adapter))
-    for name in LIBRARY_FILES:
-        shutil.copyfile(C_DIR / name, outdir / name)
-        written.append(outdir / name)
-    return written
+    generated = {"camera_config.h": config_header(adapter), "camera_tables.c": tables_source(adapter)}
+    return write_c_library(outdir, generated, C_DIR, LIBRARY_FILES)
 
 
 def emit_camera_adapter_c(outdir: str | Path, frame_w: int, frame_h: int, pixel_format: str,
@@ -64,17 +56,28 @@ def emit_camera_adapter_c(outdir: str | Path, frame_w: int, frame_h: int, pixel_
     return emit_adapter_files(outdir, CameraAdapter.for_model(graph, frame_w, frame_h, pixel_format))
 
 
-def _compile(command: list[str], what: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ToolchainError(f"{what}: host build failed: {result.stderr.strip()[:500]}")
+def render_main(template: str, model_name: str, outdir: Path) -> Path:
+    """c/`template` (a main for the model library `model_name`) filled in and written into `outdir`."""
+    text = (C_DIR / template).read_text().replace("@NAME@", model_name).replace("@UPPER@", model_name.upper())
+    (outdir / template).write_text(text)
+    return outdir / template
 
 
-def _run(exe: Path, in_path: Path, out_path: Path) -> bytes:
-    result = subprocess.run([str(exe), str(in_path), str(out_path)], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise ToolchainError(f"{exe.name} failed (exit {result.returncode}): {result.stderr.strip()[:300]}")
-    return out_path.read_bytes()
+def checked_adapter(graph: Graph, frames, frame_w: int, frame_h: int, pixel_format: str) -> CameraAdapter:
+    """The adapter for `graph`, once each frame's size and format is checked (before anything is built)."""
+    adapter = CameraAdapter.for_model(graph, frame_w, frame_h, pixel_format)
+    for frame in frames:
+        adapter.pixels(frame)
+    return adapter
+
+
+def split_outputs(raw: bytes, graph: Graph, count: int, program: str) -> list[np.ndarray]:
+    """`count` records of the model's output, back to back in `raw` as a program wrote them."""
+    out = graph.tensors[graph.outputs[0]]
+    values = np.frombuffer(raw, dtype=out.dtype)
+    if values.size != count * out.size:
+        raise ToolchainError(f"{program} wrote {len(raw)} bytes for {count} frames")
+    return [v.reshape(out.shape).copy() for v in values.reshape(count, out.size)]
 
 
 def run_camera_host(adapter: CameraAdapter, frames, crops=None, sanitize: bool = False) -> list[np.ndarray | None]:
@@ -86,16 +89,12 @@ def run_camera_host(adapter: CameraAdapter, frames, crops=None, sanitize: bool =
     with tempfile.TemporaryDirectory(prefix="mcuforge-camera-") as tmp:
         tmp = Path(tmp)
         sources = [p for p in emit_adapter_files(tmp, adapter) if p.suffix == ".c"]
-        shutil.copyfile(C_DIR / "camera_host_main.c", tmp / "camera_host_main.c")
-        exe = tmp / "camera_host"
-        _compile([host_compiler(), *STRICT_CFLAGS, *(SANITIZE_CFLAGS if sanitize else []), *map(str, sources),
-                  str(tmp / "camera_host_main.c"), "-o", str(exe)], "camera adapter")
+        exe = build_harness([*sources, C_DIR / "camera_host_main.c"], tmp / "camera_host", "camera adapter", sanitize)
         records = bytearray()
         for frame, crop in zip(frames, crops):
             records += np.asarray(crop or (0, 0, 0, 0), dtype="<u2").tobytes()
             records += frame_bytes(frame, adapter.pixel_format)
-        (tmp / "frames.bin").write_bytes(bytes(records))
-        raw, pos, results = _run(exe, tmp / "frames.bin", tmp / "inputs.bin"), 0, []
+        raw, pos, results = run_harness(exe, bytes(records)), 0, []
     for _ in frames:
         status, pos = raw[pos], pos + 1
         if status != 0:
@@ -115,25 +114,13 @@ def run_camera_model_host(graph: Graph, frames, frame_w: int, frame_h: int, pixe
     model output."""
     from mcuforge.codegen.project import compile_model
 
-    adapter = CameraAdapter.for_model(graph, frame_w, frame_h, pixel_format)
-    for frame in frames:
-        adapter.pixels(frame)  # validates each frame's size and format before building anything
-    out = graph.tensors[graph.outputs[0]]
+    adapter = checked_adapter(graph, frames, frame_w, frame_h, pixel_format)
     with tempfile.TemporaryDirectory(prefix="mcuforge-camera-model-") as tmp:
         tmp = Path(tmp)
         compiled = compile_model(graph, tmp / "app", name=name)
         emit_adapter_files(compiled.outdir, adapter)
-        main = (C_DIR / "camera_model_main.c").read_text()
-        main = main.replace("@NAME@", compiled.name).replace("@UPPER@", compiled.name.upper())
-        (compiled.outdir / "camera_model_main.c").write_text(main)
-        sources = sorted(str(p) for p in compiled.outdir.glob("*.c") if p.name != "example_main.c")
-        exe = tmp / "camera_model"
-        _compile([host_compiler(), *STRICT_CFLAGS, *(SANITIZE_CFLAGS if sanitize else []), *sources, "-o", str(exe),
-                  "-lm"], "camera adapter + model")
-        (tmp / "frames.bin").write_bytes(b"".join(frame_bytes(f, pixel_format) for f in frames))
-        raw = _run(exe, tmp / "frames.bin", tmp / "outputs.bin")
-    values = np.frombuffer(raw, dtype=out.dtype)
-    if values.size != len(frames) * out.size:
-        raise ToolchainError(f"camera model wrote {len(raw)} bytes for {len(frames)} frames")
-    return [v.reshape(out.shape).copy() for v in values.reshape(len(frames), out.size)]
-
+        render_main("camera_model_main.c", compiled.name, compiled.outdir)
+        sources = sorted(p for p in compiled.outdir.glob("*.c") if p.name != "example_main.c")
+        exe = build_harness(sources, tmp / "camera_model", "camera adapter + model", sanitize)
+        raw = run_harness(exe, b"".join(frame_bytes(f, pixel_format) for f in frames))
+    return split_outputs(raw, graph, len(frames), "camera model")

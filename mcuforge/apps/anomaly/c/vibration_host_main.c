@@ -2,6 +2,7 @@
  * their float32 features [N][VIB_NUM_FEATURES] to argv[2]. */
 #include <stdio.h>
 
+#include "record_files.h"
 #include "vibration_features.h"
 
 static float clip[VIB_CHANNELS * VIB_CLIP_SAMPLES];
@@ -11,21 +12,12 @@ static float work[VIB_WORK_FLOATS];
 int main(int argc, char **argv)
 {
     FILE *in, *out;
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s CLIPS.bin FEATURES.bin\n", argv[0]);
-        return 2;
-    }
-    in = fopen(argv[1], "rb");
-    out = fopen(argv[2], "wb");
-    if (in == NULL || out == NULL) {
-        fprintf(stderr, "cannot open files\n");
+    if (!mcuforge_open_record_files(argc, argv, "CLIPS.bin FEATURES.bin", &in, &out)) {
         return 2;
     }
     while (fread(clip, sizeof(float), VIB_CHANNELS * VIB_CLIP_SAMPLES, in) == VIB_CHANNELS * VIB_CLIP_SAMPLES) {
         mcuforge_vibration_features(clip, features, work);
         fwrite(features, sizeof(float), VIB_NUM_FEATURES, out);
     }
-    fclose(in);
-    fclose(out);
-    return 0;
+    return mcuforge_close_record_files(in, out);
 }

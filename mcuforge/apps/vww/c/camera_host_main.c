@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "camera_adapter.h"
+#include "record_files.h"
 
 static uint8_t frame[CAMERA_FRAME_BYTES];
 static int8_t input[CAMERA_INPUT_BYTES];
@@ -12,14 +13,7 @@ int main(int argc, char **argv)
 {
     FILE *in, *out;
     uint8_t header[8];
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s FRAMES.bin INPUTS.bin\n", argv[0]);
-        return 2;
-    }
-    in = fopen(argv[1], "rb");
-    out = fopen(argv[2], "wb");
-    if (in == NULL || out == NULL) {
-        fprintf(stderr, "cannot open files\n");
+    if (!mcuforge_open_record_files(argc, argv, "FRAMES.bin INPUTS.bin", &in, &out)) {
         return 2;
     }
     while (fread(header, 1, sizeof header, in) == sizeof header &&
@@ -36,6 +30,5 @@ int main(int argc, char **argv)
             fwrite(input, 1, sizeof input, out);
         }
     }
-    fclose(in);
-    return fclose(out) == 0 ? 0 : 1;
+    return mcuforge_close_record_files(in, out);
 }

@@ -4,6 +4,7 @@
 
 #include "camera_adapter.h"
 #include "@NAME@.h"
+#include "record_files.h"
 
 /* The adapter was generated for this model: its output is the model's input. */
 typedef char camera_matches_model[(CAMERA_INPUT_BYTES == @UPPER@_INPUT_BYTES) ? 1 : -1];
@@ -15,14 +16,7 @@ static @UPPER@_OUTPUT_TYPE output[@UPPER@_OUTPUT_SIZE];
 int main(int argc, char **argv)
 {
     FILE *in, *out;
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s FRAMES.bin OUTPUTS.bin\n", argv[0]);
-        return 2;
-    }
-    in = fopen(argv[1], "rb");
-    out = fopen(argv[2], "wb");
-    if (in == NULL || out == NULL) {
-        fprintf(stderr, "cannot open files\n");
+    if (!mcuforge_open_record_files(argc, argv, "FRAMES.bin OUTPUTS.bin", &in, &out)) {
         return 2;
     }
     while (fread(frame, 1, sizeof frame, in) == sizeof frame) {
@@ -32,6 +26,5 @@ int main(int argc, char **argv)
         }
         fwrite(output, sizeof output[0], @UPPER@_OUTPUT_SIZE, out);
     }
-    fclose(in);
-    return fclose(out) == 0 ? 0 : 1;
+    return mcuforge_close_record_files(in, out);
 }
