@@ -12,6 +12,8 @@ Writes out/kws_synth/ds_cnn_float.pt (state dict and constructor arguments) and 
     python benchmarks/kws_accuracy.py                  # recommended settings (~4-5 min on 2 busy cores)
     python benchmarks/kws_accuracy.py --quick          # tiny data and 2 epochs: a smoke test, accuracy meaningless
     python benchmarks/kws_accuracy.py --width 32 --epochs 20
+    python benchmarks/kws_accuracy.py --data continuous_unknown_ratio=0   # "unknown" = isolated words only (the
+                                                                          # data set before running-speech windows)
 """
 
 from __future__ import annotations

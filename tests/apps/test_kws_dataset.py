@@ -1,5 +1,6 @@
 """The synthesized KWS data set: voice-disjoint splits, reproducible from the seed, all 12 classes, augmentation,
-the flite test engine, config errors."""
+continuous-speech "unknown" windows and keyword context (sentences disjoint from the false-accept test's), the
+flite test engine, config errors."""
 
 import os
 import shutil
@@ -7,9 +8,12 @@ import shutil
 import numpy as np
 import pytest
 
-from mcuforge.apps.kws.augment import Augmentation, NoiseBank, augment, silence_clips, stretch
-from mcuforge.apps.kws.dataset import UNKNOWN_WORDS, KwsDataConfig, kws_splits, plan, voice_split, voices
-from mcuforge.apps.kws.synth import KWS_LABELS, Style, synthesize
+from mcuforge.apps.kws.augment import (Augmentation, NoiseBank, augment, silence_clips, speech_windows, stretch,
+                                       with_context)
+from mcuforge.apps.kws.dataset import (SENTENCE_WORDS, UNKNOWN_WORDS, KwsDataConfig, kws_splits, plan, sentence_plan,
+                                       voice_split, voices)
+from mcuforge.apps.kws.stream_audio import NON_KEYWORD_WORDS, words_without_keywords
+from mcuforge.apps.kws.synth import KEYWORDS, KWS_LABELS, Style, synthesize, synthesize_sentence
 from mcuforge.errors import InputError, ToolchainError
 
 
@@ -26,8 +30,9 @@ def espeak_installed():
 
 
 # Two accents x four variants = 8 voices: 2 test, 2 val, 4 train; 10 utterances of each keyword in all.
-TINY = dict(clips_per_keyword=10, unknown_ratio=2.0, accents=("en-us", "en-gb-x-rp"),
-            variants=("", "f2", "m3", "klatt"), val_voices=0.25, test_voices=0.25, flite_test=False, workers=2)
+TINY = dict(clips_per_keyword=10, unknown_ratio=2.0, continuous_unknown_ratio=1.0, keyword_context_probability=0.5,
+            accents=("en-us", "en-gb-x-rp"), variants=("", "f2", "m3", "klatt"), val_voices=0.25, test_voices=0.25,
+            flite_test=False, workers=2)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +63,11 @@ def test_shapes_labels_and_every_class(tiny_splits):
     x, y = tiny_splits["train"]
     counts = np.bincount(y, minlength=len(KWS_LABELS))
     # 5 training utterances (10 x the 0.5 of the voices training has), each twice (train_copies=2, augmented
-    # differently); an utterance says every keyword and two unknown words (unknown_ratio=2); silence_ratio=1.
-    assert list(counts) == [10] * 10 + [10, 20]
+    # differently); an utterance says every keyword and two unknown words (unknown_ratio=2); silence_ratio=1;
+    # continuous_unknown_ratio=1 adds 10 running-speech windows to "unknown" in train only.
+    assert list(counts) == [10] * 10 + [10, 20 + 10]
+    for split in ("val", "test"):
+        assert list(np.bincount(tiny_splits[split][1], minlength=len(KWS_LABELS))) == [2] * 10 + [2, 4]
     # the two augmented copies of one utterance differ
     assert len(np.unique(x.reshape(len(x), -1), axis=0)) == len(x)
 
@@ -119,6 +127,10 @@ def test_flite_engine_and_flite_test_split():
     ({"flite_test": "yes"}, "flite_test"),
     ({"stretch": [0.2, 1.0]}, "stretch"),
     ({"tilt": "0.5"}, "tilt"),
+    ({"continuous_unknown_ratio": -1}, "continuous_unknown_ratio"),
+    ({"keyword_context_probability": 1.5}, "keyword_context_probability"),
+    ({"sentence_words": ["carpet", "up"]}, "sentence_words"),
+    ({"sentence_words": [], "continuous_unknown_ratio": 1.0}, "sentence_words"),
 ])
 def test_bad_field_is_one_line_naming_it(fields, named):
     with pytest.raises(InputError, match=named) as info:
@@ -143,3 +155,66 @@ def test_a_missing_synthesizer_is_a_toolchain_error(monkeypatch):
         synthesize(["yes"], Style("flite", "slt"))
     with pytest.raises(ToolchainError, match="espeak-ng not found"):
         synthesize(["yes", "no"], Style())
+
+
+def test_training_sentences_are_disjoint_from_the_false_accept_test_and_said_by_training_voices():
+    assert SENTENCE_WORDS and not set(SENTENCE_WORDS) & set(NON_KEYWORD_WORDS)
+    assert not set(SENTENCE_WORDS) & set(KEYWORDS)
+    config = KwsDataConfig(**TINY)
+    jobs = sentence_plan(config)
+    train_voices = set(voice_split(config)["train"])
+    assert len(jobs) >= 8 and all(style.engine == "espeak-ng" for _, style in jobs)
+    assert {(style.voice, style.variant) for _, style in jobs} <= train_voices
+    said = {w for text, _ in jobs for w in text.split()}
+    assert said <= set(SENTENCE_WORDS) and not said & set(NON_KEYWORD_WORDS) and len(said) > 20
+    assert sentence_plan(config) == jobs                                           # deterministic from the seed
+    assert sentence_plan(KwsDataConfig(**{**TINY, "seed": 1})) != jobs
+    # the false-accept test's sentence pool (stream_audio.speech_pool) draws from this vocabulary
+    assert set(words_without_keywords()) <= set(NON_KEYWORD_WORDS)
+    assert sentence_plan(KwsDataConfig(**{**TINY, "continuous_unknown_ratio": 0.0,
+                                          "keyword_context_probability": 0.0})) == []
+
+
+def test_speech_windows_are_running_speech_at_random_offsets():
+    sentence = synthesize_sentence("lonely ribbon branch ginger bottle harbor", Style(voice="en-us", variant="m3"))
+    assert len(sentence) > 24000                      # words run together: longer than one 1 s window
+    rng = np.random.default_rng(0)
+    windows = speech_windows([sentence / np.abs(sentence).max()], 40, 16000, rng)
+    assert windows.shape == (40, 16000)
+    # every window's centre lies inside the sentence: there is speech in each, most windows are cut mid-speech
+    assert (np.abs(windows).max(axis=1) > 0.05).all()
+    assert len(np.unique(windows.reshape(40, -1), axis=0)) == 40
+    voiced_edges = (np.abs(windows[:, :160]).max(axis=1) > 0.01) | (np.abs(windows[:, -160:]).max(axis=1) > 0.01)
+    assert voiced_edges.mean() > 0.5
+
+
+def test_keyword_context_adds_speech_around_the_word_only():
+    clips = synthesize(["yes", "left", "stop"], Style(voice="en-gb-x-rp", variant="f2"))
+    sentence = synthesize_sentence("carpet whistle yogurt tunnel velvet", Style(voice="en-us"))
+    rng = np.random.default_rng(1)
+    which = np.array([True, True, False])
+    out = with_context(clips, which, [sentence], 1.0, rng)
+    assert np.array_equal(out[2], clips[2])            # not chosen: unchanged
+    for clip, new in zip(clips[:2], out[:2]):
+        loud = np.flatnonzero(np.abs(clip) >= np.abs(clip).max() * 0.01)
+        span = slice(loud[0], loud[-1] + 1)
+        outside = np.ones(len(clip), bool)
+        outside[span] = False
+        assert np.abs(new[outside]).max() > 0.1 * np.abs(clip).max()       # speech next to the word
+        assert np.abs(new - clip)[span].max() < 0.05 * np.abs(clip).max()  # the word itself kept (gap >= 40 ms)
+    assert not np.array_equal(with_context(clips, which, [sentence], 1.0, np.random.default_rng(2)), out)
+
+
+def test_continuous_windows_only_add_training_unknowns(tiny_splits):
+    without = kws_splits(KwsDataConfig(**{**TINY, "continuous_unknown_ratio": 0.0}))
+    unknown = KWS_LABELS.index("unknown")
+    assert np.sum(tiny_splits["train"][1] == unknown) - np.sum(without["train"][1] == unknown) == 10
+    assert np.sum(tiny_splits["train"][1] != unknown) == np.sum(without["train"][1] != unknown)
+    for split in ("val", "test"):                     # evaluation splits are untouched by the training material
+        np.testing.assert_array_equal(without[split][0], tiny_splits[split][0])
+
+
+def test_sentence_words_overlapping_the_test_vocabulary_is_an_input_error():
+    with pytest.raises(InputError, match="sentence_words.*false-accept") as info:
+        KwsDataConfig.from_dict({"sentence_words": ["carpet", "weather"]})
+    assert "\n" not in str(info.value)

@@ -101,3 +101,58 @@ def silence_clips(count: int, samples: int, rng: np.random.Generator, kinds, ban
         kind = kinds[int(rng.integers(len(kinds)))]
         out[i] = bank.draw(kind, samples, rng) * np.float32(10 ** (rng.uniform(*level_db) / 20))
     return to_16_bit(out)
+
+
+def speech_windows(sentences: list[np.ndarray], count: int, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """[count, samples] windows cut from continuous speech at random offsets: each from a random sentence, its
+    centre anywhere in the sentence, so most windows start and end inside words (fragments, not whole words) and
+    some hold a sentence's first or last words next to silence. Zero beyond the sentence's ends."""
+    out = np.zeros((count, samples), np.float32)
+    for i in range(count):
+        sentence = sentences[int(rng.integers(len(sentences)))]
+        start = int(rng.integers(-(samples // 2), max(1, len(sentence) - samples // 2)))
+        a, b = max(start, 0), min(start + samples, len(sentence))
+        if b > a:
+            out[i, a - start:b - start] = sentence[a:b]
+    return out
+
+
+def _speech_span(clip: np.ndarray, trim_db: float = 40.0) -> tuple[int, int] | None:
+    loud = np.flatnonzero(np.abs(clip) >= np.abs(clip).max() * 10 ** (-trim_db / 20)) if clip.any() else []
+    return (int(loud[0]), int(loud[-1]) + 1) if len(loud) else None
+
+
+def with_context(clips: np.ndarray, which: np.ndarray, sentences: list[np.ndarray], probability: float,
+                 rng: np.random.Generator, gap_ms: tuple[float, float] = (40.0, 250.0),
+                 level_db: tuple[float, float] = (-12.0, 0.0), sample_rate: int = 16000) -> np.ndarray:
+    """The clips, where `which` is true and with probability `probability`, with neighbouring speech: the end of a
+    random sentence before the word and/or the start of another after it (at least one side), each a gap drawn
+    in gap_ms away from the word, at a peak level drawn in level_db relative to the word's peak, faded in and out
+    over 10 ms. The word itself is unchanged: a keyword said inside a sentence keeps its label."""
+    out = clips.astype(np.float32, copy=True)
+    fade = sample_rate // 100
+    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+    for i in np.flatnonzero(which):
+        if rng.random() >= probability:
+            continue
+        span = _speech_span(out[i])
+        if span is None:
+            continue
+        peak = float(np.abs(out[i]).max())
+        side = int(rng.integers(3))          # 0: before, 1: after, 2: both
+        for before in ((True,) if side == 0 else (False,) if side == 1 else (True, False)):
+            gap = int(rng.uniform(*gap_ms) * sample_rate / 1000)
+            length = span[0] - gap if before else len(out[i]) - span[1] - gap
+            sentence = sentences[int(rng.integers(len(sentences)))]
+            length = min(length, len(sentence))
+            if length <= 2 * fade:
+                continue
+            piece = (sentence[len(sentence) - length:] if before else sentence[:length]).copy()
+            piece[:fade] *= ramp
+            piece[-fade:] *= ramp[::-1]
+            piece *= np.float32(peak / max(float(np.abs(piece).max()), 1e-9) * 10 ** (rng.uniform(*level_db) / 20))
+            if before:
+                out[i, span[0] - gap - length:span[0] - gap] += piece
+            else:
+                out[i, span[1] + gap:span[1] + gap + length] += piece
+    return out

@@ -5,7 +5,20 @@ seed and dealt to test, val and train, so the test set is said by voices trainin
 utterance is one espeak-ng call in one voice at a speed and pitch drawn from the config, saying every keyword and
 a few unknown words (synth.synthesize), so each keyword gets `clips_per_keyword` utterances over the splits.
 
-- "unknown": Speech Commands' auxiliary words (never the keywords), `unknown_ratio` times a keyword class's size.
+- "unknown": Speech Commands' auxiliary words (never the keywords), `unknown_ratio` times a keyword class's size;
+  in train also `continuous_unknown_ratio` times a keyword class's size of 1 s windows cut at random offsets from
+  continuous synthesized sentences (augment.speech_windows): running speech and fragments of words at the window
+  edges, what a streaming detector hears between keywords. A model that only ever saw isolated words as
+  "unknown" false-accepts on running speech (benchmarks/kws_streaming.py at threshold 0.6: 242 false accepts per
+  hour of speech without these windows, 80 with the default ratio 1, 59 with ratio 2 at a lower detection rate).
+- keyword context (train): with probability `keyword_context_probability` a keyword clip gets the end of one
+  sentence before it and/or the start of another after it (augment.with_context), so keywords said inside speech
+  are still keywords. Off by default: at 0.5 it changed no false-accept rate and lowered flite keyword detection.
+- Sentences: 4 to 14 random words of `sentence_words` (SENTENCE_LENGTH) in one espeak-ng call, said by the TRAINING
+  voices only (espeak-ng, never flite). The vocabulary is disjoint from stream_audio.NON_KEYWORD_WORDS, the pool
+  of the false-accept benchmark's test speech (benchmarks/kws_streaming.py), and from the keywords; the config
+  check rejects any overlap, so no test sentence word is ever trained on. val/test keep their isolated-word
+  composition, comparable with earlier runs; running speech is measured by the streaming benchmark.
 - "silence": noise-only clips (pink, brown, white, hum; babble only under words) at levels from -110 to -10 dBFS,
   digital silence and a few LSBs of dither included (augment.silence_clips), `silence_ratio` times a keyword
   class's size.
@@ -33,23 +46,56 @@ from pathlib import Path
 
 import numpy as np
 
-from mcuforge.apps.kws.augment import Augmentation, NoiseBank, augment, silence_clips
+from mcuforge.apps.kws.augment import Augmentation, NoiseBank, augment, silence_clips, speech_windows, with_context
 from mcuforge.apps.kws.mfcc import mfcc
 from mcuforge.apps.kws.noise import NOISE_KINDS
+from mcuforge.apps.kws.stream_audio import NON_KEYWORD_WORDS as STREAM_TEST_WORDS
 from mcuforge.apps.kws.synth import (ESPEAK_ACCENTS, KEYWORDS, KWS_LABELS, Style, espeak_variants, flite_voices,
-                                     synthesize, synthesize_many)
+                                     synthesize, synthesize_many, synthesize_sentence)
 from mcuforge.errors import InputError
 
 # Speech Commands v2's auxiliary (non-keyword) words.
 UNKNOWN_WORDS = ("backward", "bed", "bird", "cat", "dog", "eight", "five", "follow", "forward", "four", "happy",
                  "house", "learn", "marvin", "nine", "one", "seven", "sheila", "six", "three", "tree", "two",
                  "visual", "wow", "zero")
+# Words of the training sentences: none is a keyword nor in stream_audio.NON_KEYWORD_WORDS (the false-accept
+# test's vocabulary); a few sound close to a keyword (goal, gold, loft, stock) on purpose.
+SENTENCE_WORDS = tuple("""
+absent accept account acid action active actor actual adult advice affair agent agree ahead alarm album alive
+alley amount ancient angle angry ankle annual apart appeal argue armchair army artist aside asleep attack attic
+aunt author avenue awful baby bacon badge bake balance balcony ballet banana band bank barber barrel basket bath
+battle beach bean bear beard beauty bee beef belt bench berry blanket blade blind blossom board bold bone bonus
+border bottle bottom bowl box brain branch brave brick bridge brief broom brother bucket budget bundle butter
+button cabin cable cake camera camp candle canvas captain carpet carrot castle cattle cave ceiling cellar cereal
+chalk champion channel chapter charge cheap cheese chest chicken chimney chin chocolate circle citizen claim
+clever cliff climate clock cloth clown coach coast coat coin collar colour comfort common copper corner cotton
+couch cousin cradle crash crayon cream credit crew crystal cupboard curtain cushion custom damage dancer danger
+daughter deal debate decade deep degree dentist desert desk detail diamond diary dish distant doctor dollar
+dolphin dragon drama drawer dream dress drink driver drum duck dust eagle eager eastern echo edge effort elbow
+elder elephant engine envelope equal error escape evidence exact exit expert fabric factory fairy famous fancy
+farmer feather fence festival fever fiction finger flag flame flavor fleet flour fluid forty fossil fountain fox
+frame frog frost fruit fuel funny furniture gallery garage garlic gate gentle giant ginger glass glove goal goat
+gold golf gossip grain grape gravel guitar habit hammer harbor harvest hazard helmet hero hill holiday honey hook
+hotel humble hunger husband ice island jacket jar jelly jewel journey judge juice jungle kettle kidney king
+kitten knee knife ladder lake lamp language laundry lawyer leather lemonade lettuce library lion liquid lizard
+lobby locker loft lonely lucky lumber magic magnet maple marble meadow medal melon metal middle mirror mixture
+modern monkey monster motor muffin muscle museum napkin narrow nation needle nephew nickel noble novel nurse oven
+ocean olive onion opera orbit oxygen paddle palace panel parade parrot patch peanut pencil pepper piano pickle
+pigeon pillow pilot planet plastic pocket poem potato powder puzzle pyramid rabbit radio rainbow ribbon robot
+rocket rubber saddle salad salmon sandwich satellite saucer scarf science scissors season secret shadow shelf
+shoulder signal silver sister skate skull sleeve slipper smoke socket soldier spider spoon squirrel stable
+stadium stock stool stuff sweater tablet tailor target tennis thunder tiger timber tomato tongue towel tower
+tractor traffic tunnel turtle umbrella uncle valley velvet violin wagon walnut wallet whistle wizard wolf wonder
+wooden yogurt zebra
+""".split())
+SENTENCE_LENGTH = (4, 14)    # words per training sentence (as stream_audio's test sentences)
+WINDOWS_PER_SENTENCE = 3     # continuous-speech windows cut per sentence and train copy: ~3 s sentences
 SPLITS = ("train", "val", "test")
 SAMPLE_RATE, CLIP_SAMPLES = 16000, 16000
 CHUNK_UTTERANCES = 48        # synthesized and featurized together: bounds memory, keeps both workers busy
 MFCC_BATCH = 64
 BABBLE_POOL = 32             # unknown-word clips per split that babble noise mixes
-FORMAT_VERSION = 2           # part of the cache key: bump when the synthesis or the augmentation changes
+FORMAT_VERSION = 3           # part of the cache key: bump when the synthesis or the augmentation changes
 
 
 @dataclass(frozen=True)
@@ -60,6 +106,9 @@ class KwsDataConfig:
     unknown_words: tuple[str, ...] = UNKNOWN_WORDS
     unknown_ratio: float = 2.0
     silence_ratio: float = 1.0
+    continuous_unknown_ratio: float = 1.0
+    keyword_context_probability: float = 0.0
+    sentence_words: tuple[str, ...] = SENTENCE_WORDS
     accents: tuple[str, ...] = ESPEAK_ACCENTS
     variants: tuple[str, ...] = ()
     speeds: tuple[int, ...] = (120, 140, 160, 180, 210)
@@ -115,10 +164,11 @@ def _check(c: KwsDataConfig) -> None:
             bad(name, "must be a positive integer")
     if not is_int(c.seed):
         bad("seed", "must be an integer")
-    for name in ("unknown_ratio", "silence_ratio", "shift_ms"):
+    for name in ("unknown_ratio", "silence_ratio", "continuous_unknown_ratio", "shift_ms"):
         if not is_number(getattr(c, name)) or getattr(c, name) < 0:
             bad(name, "must be a non-negative number")
-    for name in ("noise_probability", "eval_noise_fraction", "val_voices", "test_voices"):
+    for name in ("noise_probability", "eval_noise_fraction", "val_voices", "test_voices",
+                 "keyword_context_probability"):
         if not is_number(getattr(c, name)) or not 0 <= getattr(c, name) <= 1:
             bad(name, "must be a number in [0, 1]")
     if c.val_voices + c.test_voices >= 1:
@@ -137,7 +187,7 @@ def _check(c: KwsDataConfig) -> None:
             bad(name, "must be a non-empty list of words-per-minute integers in [80, 450]")
     if not (isinstance(c.pitches, tuple) and c.pitches and all(is_int(p) and 0 <= p <= 99 for p in c.pitches)):
         bad("pitches", "must be a non-empty list of integers in [0, 99]")
-    for name in ("unknown_words", "accents", "variants", "noise_kinds"):
+    for name in ("unknown_words", "sentence_words", "accents", "variants", "noise_kinds"):
         v = getattr(c, name)
         if not (isinstance(v, tuple) and all(isinstance(s, str) for s in v)):
             bad(name, "must be a list of strings")
@@ -147,6 +197,16 @@ def _check(c: KwsDataConfig) -> None:
         bad("unknown_words", f"must not contain keywords ({', '.join(sorted(set(c.unknown_words) & set(KEYWORDS)))})")
     if any(not w.isalpha() for w in c.unknown_words):
         bad("unknown_words", "must be plain words (letters only)")
+    if (c.continuous_unknown_ratio > 0 or c.keyword_context_probability > 0) and not c.sentence_words:
+        bad("sentence_words", "must not be empty when continuous_unknown_ratio or keyword_context_probability > 0")
+    if any(not w.isalpha() for w in c.sentence_words):
+        bad("sentence_words", "must be plain words (letters only)")
+    if set(c.sentence_words) & set(KEYWORDS):
+        bad("sentence_words", f"must not contain keywords ({', '.join(sorted(set(c.sentence_words) & set(KEYWORDS)))})")
+    leaked = sorted(set(c.sentence_words) & set(STREAM_TEST_WORDS))
+    if leaked:
+        bad("sentence_words", f"must not contain words of the false-accept test's vocabulary "
+                              f"(stream_audio.NON_KEYWORD_WORDS: {', '.join(leaked[:5])})")
     if not c.accents or set(c.accents) - set(ESPEAK_ACCENTS):
         bad("accents", f"must be a non-empty list from {', '.join(ESPEAK_ACCENTS)}")
     if not c.noise_kinds or set(c.noise_kinds) - set(NOISE_KINDS):
@@ -218,9 +278,11 @@ def _synthesize_job(job) -> np.ndarray:
     return synthesize(words, style, SAMPLE_RATE, CLIP_SAMPLES)
 
 
-def _build_split(config: KwsDataConfig, jobs, copies: int, how: Augmentation, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels of the utterances `jobs` say (each `copies` times, augmented by `how`) and of the
-    silence class, in a seeded random order."""
+def _build_split(config: KwsDataConfig, jobs, copies: int, how: Augmentation, rng,
+                 sentences: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of the utterances `jobs` say (each `copies` times, augmented by `how`), of the
+    silence class and, given `sentences`, of continuous-speech "unknown" windows and keyword context, in a seeded
+    random order."""
     babble_jobs = [([w], style) for (words, style) in jobs[:BABBLE_POOL] for w in words[len(KEYWORDS):][:1]]
     if len(babble_jobs) < 4:      # no unknown words to mix: babble from keywords of the split's own voices
         babble_jobs = [([words[i % len(words)]], style) for i, (words, style) in enumerate(jobs[:BABBLE_POOL])]
@@ -238,8 +300,18 @@ def _build_split(config: KwsDataConfig, jobs, copies: int, how: Augmentation, rn
             pending[k] = None
             y = np.concatenate([_labels(words) for words, _ in chunk])
             for _ in range(copies):
-                features.append(_features(augment(clips, rng, how, bank)))
+                source = clips
+                if sentences and config.keyword_context_probability > 0:
+                    source = with_context(clips, y < len(KEYWORDS), sentences, config.keyword_context_probability,
+                                          rng)
+                features.append(_features(augment(source, rng, how, bank)))
                 labels.append(y)
+    n_windows = int(round(config.continuous_unknown_ratio * len(jobs) * copies)) if sentences else 0
+    for start in range(0, n_windows, CHUNK_UTTERANCES * len(KEYWORDS)):
+        count = min(CHUNK_UTTERANCES * len(KEYWORDS), n_windows - start)
+        windows = speech_windows(sentences, count, CLIP_SAMPLES, rng)
+        features.append(_features(augment(windows, rng, how, bank)))
+        labels.append(np.full(count, KWS_LABELS.index("unknown")))
     n_silence = int(round(config.silence_ratio * len(jobs) * copies))
     # Babble is speech, not silence: it stays under words only (unless it is the only noise configured).
     silence_kinds = tuple(k for k in config.noise_kinds if k != "babble") or config.noise_kinds
@@ -276,6 +348,37 @@ def plan(config: KwsDataConfig) -> dict[str, list[tuple[list[str], Style]]]:
     return jobs
 
 
+def sentence_plan(config: KwsDataConfig) -> list[tuple[str, Style]]:
+    """The training sentences: [(text, Style)], random words of config.sentence_words said by training voices
+    (espeak-ng), enough for continuous_unknown_ratio windows (WINDOWS_PER_SENTENCE each) and at least a few for
+    keyword context; [] when neither is asked for."""
+    split_voices = voice_split(config)["train"]
+    if not (config.continuous_unknown_ratio > 0 or config.keyword_context_probability > 0):
+        return []
+    utterances = max(1, int(round(config.clips_per_keyword * _split_fraction(config, "train"))))
+    count = max(8, int(np.ceil(config.continuous_unknown_ratio * utterances / WINDOWS_PER_SENTENCE)))
+    rng = np.random.default_rng([config.seed, 1, 2])
+    styles = _espeak_styles(config, split_voices, count, rng)
+    words = sorted(set(config.sentence_words))
+    return [(" ".join(rng.choice(words, size=int(rng.integers(SENTENCE_LENGTH[0], SENTENCE_LENGTH[1] + 1)))), style)
+            for style in styles]
+
+
+def _synthesize_sentence(job) -> np.ndarray:
+    text, style = job
+    speech = synthesize_sentence(text, style, SAMPLE_RATE)
+    return speech / max(float(np.abs(speech).max()), 1e-9)
+
+
+def training_sentences(config: KwsDataConfig) -> list[np.ndarray]:
+    """float32 speech of each sentence_plan sentence, peak-normalized to 1."""
+    jobs = sentence_plan(config)
+    if not jobs:
+        return []
+    with ThreadPoolExecutor(max_workers=config.workers) as pool:
+        return [s.astype(np.float32) for s in pool.map(_synthesize_sentence, jobs) if len(s)]
+
+
 def build_splits(config: KwsDataConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The data set, synthesized now (kws_splits adds the disk cache)."""
     train_how, eval_how = _augmentations(config)
@@ -283,7 +386,7 @@ def build_splits(config: KwsDataConfig) -> dict[str, tuple[np.ndarray, np.ndarra
     for split, jobs in plan(config).items():
         rng = np.random.default_rng([config.seed, (*SPLITS, "test_flite").index(split) + 1, 1])
         if split == "train":
-            out[split] = _build_split(config, jobs, config.train_copies, train_how, rng)
+            out[split] = _build_split(config, jobs, config.train_copies, train_how, rng, training_sentences(config))
         else:
             out[split] = _build_split(config, jobs, 1, eval_how, rng)
     return out

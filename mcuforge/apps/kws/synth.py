@@ -3,8 +3,9 @@
 A `Style` is one synthetic speaker saying something: the engine, its voice (an espeak-ng accent such as
 "en-gb-scotland" plus one of its ~100 voice variants, or a flite voice), speed and pitch. `synthesize` says several
 words in one style with a single espeak-ng call (the words are separated by SSML breaks and cut apart again at the
-silences: process start-up, not speech, is what costs), and `synthesize_many` runs many styles on a thread pool
-(the work is in the child processes)."""
+silences: process start-up, not speech, is what costs), `synthesize_many` runs many styles on a thread pool
+(the work is in the child processes), and `synthesize_sentence` says a whole sentence as running speech (the
+continuous "unknown" material of dataset.py)."""
 
 from __future__ import annotations
 
@@ -170,6 +171,24 @@ def synthesize(words, style: Style, sample_rate: int = 16000, clip_samples: int 
         native = int(round(clip_samples * rate / sample_rate))
         clips.append(resample_clips(fit_clip(samples, native)[None, :], rate, sample_rate)[0])
     return np.stack(clips)
+
+
+def synthesize_sentence(text: str, style: Style, sample_rate: int = 16000) -> np.ndarray:
+    """float32 speech of `text` said by espeak-ng in `style` as one continuous utterance (words run together, as in
+    conversation), any length, resampled to `sample_rate`, silent ends trimmed (40 dB below the peak)."""
+    if style.engine != "espeak-ng":
+        raise InputError(f"sentences are synthesized with espeak-ng only, not {style.engine!r}")
+    samples, rate = _run_espeak(text, style, ssml=False)
+    magnitude = np.abs(samples)
+    if magnitude.size and magnitude.max() > 0:
+        loud = np.flatnonzero(magnitude >= magnitude.max() * 10 ** (-40.0 / 20))
+        samples = samples[loud[0]:loud[-1] + 1]
+    # Zero margins keep the FFT resampler's wrap-around off the speech.
+    margin = rate // 20
+    padded = np.concatenate([np.zeros(margin, np.float32), samples, np.zeros(margin, np.float32)])
+    out = resample_clips(padded[None, :], rate, sample_rate)[0]
+    edge = sample_rate // 20
+    return out[edge:len(out) - edge].astype(np.float32)
 
 
 def synthesize_many(jobs, workers: int = 2, sample_rate: int = 16000, clip_samples: int = 16000) -> list[np.ndarray]:
