@@ -537,9 +537,9 @@ CHECKS = {
 # sources the emulator could not run on a core, counted on another core's build instead
 STAND_INS = ['cortex-m7 kws_float: counted on the cortex-m4 build (model.elf: emulated invoke stopped at 0x000001ea: Invalid '
  'instruction (UC_ERR_INSN_INVALID))',
- 'cortex-m7 float32_layers: counted on the cortex-m4 build (model.elf: emulated invoke stopped at 0x00000fce: '
- 'Invalid instruction (UC_ERR_INSN_INVALID))',
  'cortex-m7 hybrid_convolutions: counted on the cortex-m4 build (model.elf: emulated invoke stopped at 0x0000015e: '
  'Invalid instruction (UC_ERR_INSN_INVALID))',
  'cortex-m7 activations: counted on the cortex-m4 build (model.elf: emulated invoke stopped at 0x00000732: Invalid '
- 'instruction (UC_ERR_INSN_INVALID))']
+ 'instruction (UC_ERR_INSN_INVALID))',
+ 'cortex-m7 float32_layers: counted on the cortex-m4 build (model.elf: emulated invoke stopped at 0x00000fce: '
+ 'Invalid instruction (UC_ERR_INSN_INVALID))']
