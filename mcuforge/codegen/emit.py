@@ -13,6 +13,7 @@ from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.registry import get_op
 from mcuforge.quant.fixed_point import use_compat, use_rounding
+from mcuforge.quant.sparse import sparse_mode, sparse_storage
 from mcuforge.runtime.reference import op_rounding
 
 
@@ -32,6 +33,9 @@ class EmitContext:
     plan: ArenaPlan
     weights_blob: bool = False  # weights read from a separate blob instead of const arrays
     compat: str = "tflm"  # runtime whose integer behaviour the C reproduces; emit_c runs under it (use_compat)
+    # "auto" | "off": whether pruned weights may be stored sparse (quant/sparse.py); by default the mode the code
+    # is generated under (render_project's sparse_storage, which the arena plan's scratch rules saw too)
+    sparse: str = field(default_factory=sparse_mode)
     blob_size: int = 0
     kernels: set[str] = field(default_factory=set)
     kernel_ops: dict[str, set[str]] = field(default_factory=dict)  # kernel stem -> op types that use it
@@ -138,7 +142,7 @@ def emit_schedule(graph: Graph, plan: ArenaPlan, weights_blob: bool = False,
             raise UnsupportedOpError(f"{graph.where()}: op #{i} {op.type} has no C kernel yet; "
                                      "it runs in the reference interpreter only (see `mcuforge ops`)")
         lines.append(f"    /* #{i} {op.type} -> {op.outputs[0]} {list(graph.tensors[op.outputs[0]].shape)} */")
-        with use_compat(compat), use_rounding(op_rounding(opdef, compat)):
+        with use_compat(compat), use_rounding(op_rounding(opdef, compat)), sparse_storage(ctx.sparse):
             code = opdef.emit_c(op, graph, ctx)
         lines.extend("    " + line for line in code.splitlines())
     return ctx, lines

@@ -14,6 +14,7 @@ from mcuforge.codegen.sources import GeneratedSources, generate_sources
 from mcuforge.errors import McuforgeError
 from mcuforge.ir import Graph
 from mcuforge.quant.fixed_point import COMPATS
+from mcuforge.quant.sparse import SPARSE_MODES, sparse_storage
 
 KERNELS_DIR = Path(__file__).resolve().parents[1] / "kernels"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -80,14 +81,19 @@ def _config_header(compat: str, single_rounding_stems: list[str]) -> str:
 
 
 def render_project(graph: Graph, name: str = "model", compat: str = "tflm", alignment: int = 8,
-                   ram_limit: int | None = None, weights_blob: bool = False, io_in_arena: bool = False
-                   ) -> tuple[dict[str, str | bytes], ArenaPlan, GeneratedSources]:
+                   ram_limit: int | None = None, weights_blob: bool = False, io_in_arena: bool = False,
+                   sparse: str = "auto") -> tuple[dict[str, str | bytes], ArenaPlan, GeneratedSources]:
     """All files of the C library, as {file name: text (or bytes for the weights blob)}. `io_in_arena`: the graph
-    inputs and outputs are planned inside the arena (the API then takes no I/O buffers; see NAME.h)."""
+    inputs and outputs are planned inside the arena (the API then takes no I/O buffers; see NAME.h). `sparse`:
+    "auto" stores pruned weights sparse where that saves flash (quant/sparse.py), "off" keeps every layer dense
+    (the dense SIMD kernels are faster)."""
     if compat not in COMPATS:
         raise McuforgeError(f"compat must be one of {', '.join(COMPATS)}, got {compat!r}")
-    plan = plan_arena(graph, alignment=alignment, ram_limit=ram_limit, io_in_arena=io_in_arena)
-    sources = generate_sources(graph, plan, name, weights_blob=weights_blob, compat=compat)
+    if sparse not in SPARSE_MODES:
+        raise McuforgeError(f"sparse must be one of {', '.join(SPARSE_MODES)}, got {sparse!r}")
+    with sparse_storage(sparse):  # the planner's scratch rules and the emitters see the same storage choice
+        plan = plan_arena(graph, alignment=alignment, ram_limit=ram_limit, io_in_arena=io_in_arena)
+        sources = generate_sources(graph, plan, name, weights_blob=weights_blob, compat=compat)
     prefix = sources.name
     files = {f"{prefix}.h": sources.header, f"{prefix}.c": sources.source,
              "mcuforge_common.h": (KERNELS_DIR / "mcuforge_common.h").read_text(),

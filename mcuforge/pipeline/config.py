@@ -101,6 +101,7 @@ SCHEMA: dict[str, dict[str, tuple[Callable, object]]] = {
     "prune": {"method": (one_of(*PRUNE_METHODS), "none"), "sparsity": (fraction, 0.5),
               "fine_tune_epochs": (non_negative_int, 1), "lr": (positive_number, 1e-3)},
     "quantize": {"method": (one_of(*CALIBRATION_METHODS), "minmax"), "calibration_samples": (positive_int, 256)},
+    "compile": {"sparse": (one_of("auto", "off"), "auto")},  # off: dense kernels everywhere (faster, more flash)
     "target": {"name": (text, "cortex-m4"), "board": (optional(text), None),
                "ram_kb": (optional(positive_number), None), "flash_kb": (optional(positive_number), None)},
     "verify": {"samples": (positive_int, 50), "split": (text, "test")},
@@ -136,6 +137,7 @@ class PipelineConfig:
     train: Section
     prune: Section
     quantize: Section
+    compile: Section
     target: Section
     verify: Section
     report: Section

@@ -33,16 +33,16 @@ def check_target(config: PipelineConfig) -> None:
                                           f"with an emulated board: {', '.join(QEMU_TARGETS)}")
 
 
-def compile_library(graph: Graph, outdir: Path, name: str):
+def compile_library(graph: Graph, outdir: Path, name: str, sparse: str = "auto"):
     from mcuforge.codegen.project import compile_model
 
-    return compile_model(graph, outdir, name=name)
+    return compile_model(graph, outdir, name=name, sparse=sparse)
 
 
 def build(config: PipelineConfig, graph: Graph, outdir: Path, name: str) -> FirmwareBuild:
     from mcuforge.targets.build import build_firmware
 
-    return build_firmware(graph, outdir, target=config.target.name, name=name)
+    return build_firmware(graph, outdir, target=config.target.name, name=name, sparse=config.compile.sparse)
 
 
 @dataclass

@@ -86,7 +86,7 @@ def check_fit(config: PipelineConfig, model: nn.Module) -> FitResult:
     board = target_board(config)
     model.eval()
     graph = from_torch(model, torch.zeros(tuple(model.input_shape)))
-    fit = estimate_fit(graph, config.target.name, board=board)
+    fit = estimate_fit(graph, config.target.name, board=board, sparse=config.compile.sparse)
     fit.model = config.model["arch"]
     if fit.fits:
         return fit

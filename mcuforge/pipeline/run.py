@@ -179,7 +179,7 @@ def _train_and_deploy(config: PipelineConfig, dataset, model, fit, clock: StageC
         s["text"] = ("QAT convert" if qat_model is not None else f"PTQ {config.quantize.method}") + "; int8 " + \
             ", ".join(f"{split} {_fmt(task, results[split]['int8'])}" for split in splits)
     with clock.stage("compile") as s:
-        compiled = deploy.compile_library(graph, tmp / "c", name)
+        compiled = deploy.compile_library(graph, tmp / "c", name, sparse=config.compile.sparse)
         s["text"] = f"c/: {len(compiled.files)} files, arena {compiled.plan.arena_size:,} B"
     with clock.stage("build") as s:
         firmware = deploy.build(config, graph, tmp / "firmware", name)

@@ -8,10 +8,15 @@ order the kernels walk a window), and stored as
 - a bitmap of ceil(depth / 8) bytes per row, bit d % 8 of byte d // 8 set when w[row][d] != 0, then
 - the nonzero weights, row after row, each row's in increasing d.
 An op stores its weights so whenever that takes at most MAX_SPARSE_FRACTION of the dense bytes (magnitude-pruned
-layers, compress/prune.py). The arithmetic is unchanged (a zero weight adds exactly 0 to the accumulator), so the
-sparse kernels are bit-exact with the dense ones. No PyTorch here: the op emitters call this while emitting C."""
+layers, compress/prune.py), unless the code is generated with sparse storage "off" (`sparse_storage`: the sparse
+kernels are slower than the dense SIMD ones, see MAX_SPARSE_FRACTION). The arithmetic is unchanged (a zero weight
+adds exactly 0 to the accumulator), so the sparse kernels are bit-exact with the dense ones. No PyTorch here: the
+op emitters call this while emitting C."""
 
 from __future__ import annotations
+
+import contextlib
+import contextvars
 
 import numpy as np
 
@@ -26,6 +31,32 @@ MAX_SPARSE_FRACTION = 0.7
 
 # Ops with a sparse int8 kernel (int8 input, int8 weights as input 1): the output-channel axis of their weights.
 SPARSE_OPS = {"FULLY_CONNECTED": 0, "CONV_2D": 0, "DEPTHWISE_CONV_2D": 3}
+
+# "auto": weights go sparse where use_sparse's rule says so; "off": always dense (speed over flash).
+SPARSE_MODES = ("auto", "off")
+_MODE = contextvars.ContextVar("mcuforge_sparse_storage", default="auto")
+
+
+def sparse_mode() -> str:
+    """The storage mode the code being generated uses: "auto" or "off"."""
+    return _MODE.get()
+
+
+def check_sparse_mode(mode: str) -> str:
+    if mode not in SPARSE_MODES:
+        raise ValueError(f"sparse must be one of {', '.join(SPARSE_MODES)}, got {mode!r}")
+    return mode
+
+
+@contextlib.contextmanager
+def sparse_storage(mode: str):
+    """Generate code (plan the arena, emit the ops) with sparse storage `mode`: the planner's scratch rules and
+    the emitters both ask use_sparse, so they agree on which layers are sparse."""
+    token = _MODE.set(check_sparse_mode(mode))
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
 
 
 def weight_rows(weights: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -60,9 +91,9 @@ def sparse_bytes(weights: np.ndarray, axis: int = 0) -> int:
 
 def use_sparse(tensor, axis: int = 0) -> bool:
     """True for constant symmetric int8 weights (not INT4) whose compressed form, one row per index of `axis`,
-    is at most MAX_SPARSE_FRACTION of the dense bytes."""
-    if (tensor.dtype != "int8" or tensor.data is None or len(tensor.shape) < 2 or is_int4(tensor)
-            or tensor.quant is None or tensor.quant.zero_point.any()):
+    is at most MAX_SPARSE_FRACTION of the dense bytes, unless sparse storage is "off" (sparse_storage)."""
+    if (sparse_mode() == "off" or tensor.dtype != "int8" or tensor.data is None or len(tensor.shape) < 2
+            or is_int4(tensor) or tensor.quant is None or tensor.quant.zero_point.any()):
         return False
     return sparse_bytes(tensor.data, axis) <= MAX_SPARSE_FRACTION * tensor.data.size
 

@@ -42,8 +42,8 @@ def test_field_errors_name_the_field(section, value, message):
 
 
 def test_document_errors():
-    check_error({**MINIMAL, "training": {}}, "examples/kws.yaml: training is not a section (sections: data, model, "
-                                             "name, prune, quantize, report, target, train, verify)")
+    check_error({**MINIMAL, "training": {}}, "examples/kws.yaml: training is not a section (sections: compile, data, "
+                                             "model, name, prune, quantize, report, target, train, verify)")
     check_error({"model": {"arch": "ds_cnn"}, "data": {"cache": 1}}, "examples/kws.yaml: data.provider is required")
     check_error({**MINIMAL, "model": {"arch": 3}}, "examples/kws.yaml: model.arch must be a non-empty string, got 3")
     check_error({**MINIMAL, "name": "my model"}, "examples/kws.yaml: name must be a name of letters, digits, '_' "
