@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="activation range estimator (default minmax)")
     p.add_argument("--percentile", type=float, default=99.99, help="percentile for --method percentile")
     p.add_argument("--weights", choices=("int8", "int4"), default="int8",
-                   help="weight precision (int4: [-7, 7] values in int8 tensors; packed in generated C)")
+                   help="weight precision (int4: per-channel [-7, 7], written as TFLite INT4 tensors, packed "
+                        "two per byte in the generated C)")
     p.add_argument("--bias-correction", action="store_true",
                    help="correct each layer's bias for the mean shift its weight quantization causes")
     p.add_argument("--float-io", action="store_true", help="keep float32 inputs/outputs (QUANTIZE/DEQUANTIZE ops)")
