@@ -36,4 +36,107 @@ typedef struct {
 void mcuforge_conv_taps(int32_t origin, int32_t kernel, int32_t dilation, int32_t size, int32_t *first,
                         int32_t *end);
 
+/* The window of one output pixel: its top-left tap is input (y0, x0), and taps [ky0, ky1) x [kx0, kx1) of the
+ * filter land inside the input. */
+typedef struct {
+    int32_t y0;
+    int32_t x0;
+    int32_t ky0;
+    int32_t ky1;
+    int32_t kx0;
+    int32_t kx1;
+} mcuforge_conv_window;
+
+MCUFORGE_INLINE void mcuforge_conv_window_at(const mcuforge_conv_geometry *g, int32_t y0, int32_t x0,
+                                             mcuforge_conv_window *win) {
+    win->y0 = y0;
+    win->x0 = x0;
+    mcuforge_conv_taps(y0, g->kernel_h, g->dilation_h, g->in_h, &win->ky0, &win->ky1);
+    mcuforge_conv_taps(x0, g->kernel_w, g->dilation_w, g->in_w, &win->kx0, &win->kx1);
+}
+
+/* Every tap inside the input: the window may start from the folded bias and skip the input offset. */
+MCUFORGE_INLINE int32_t mcuforge_conv_window_full(const mcuforge_conv_geometry *g, const mcuforge_conv_window *win) {
+    return win->ky0 == 0 && win->ky1 == g->kernel_h && win->kx0 == 0 && win->kx1 == g->kernel_w;
+}
+
+/* The int8 kernels visit the output pixels in NHWC order through a cursor: the batch item's input image, the
+ * output pixel (oy, ox) and the top-left tap (y0, x0) of its window. A kernel may step over several pixels of a
+ * row at once (never past the row's end), which keeps the output rows in increasing order. */
+typedef struct {
+    const int8_t *image;
+    int32_t batch;
+    int32_t oy;
+    int32_t ox;
+    int32_t y0;
+    int32_t x0;
+} mcuforge_conv_cursor;
+
+MCUFORGE_INLINE void mcuforge_conv_begin(const mcuforge_conv_geometry *g, const int8_t *input,
+                                         mcuforge_conv_cursor *at) {
+    at->image = input;
+    at->batch = g->out_h > 0 && g->out_w > 0 ? 0 : g->batches; /* no output pixel: nothing to visit */
+    at->oy = 0;
+    at->ox = 0;
+    at->y0 = -g->pad_top;
+    at->x0 = -g->pad_left;
+}
+
+MCUFORGE_INLINE int32_t mcuforge_conv_more(const mcuforge_conv_geometry *g, const mcuforge_conv_cursor *at) {
+    return at->batch < g->batches;
+}
+
+MCUFORGE_INLINE void mcuforge_conv_advance(const mcuforge_conv_geometry *g, mcuforge_conv_cursor *at,
+                                           int32_t pixels) {
+    at->ox += pixels;
+    if (at->ox >= g->out_w) {
+        at->ox = 0;
+        if (++at->oy == g->out_h) {
+            at->oy = 0;
+            ++at->batch;
+            at->image += (size_t)g->in_h * (size_t)g->in_w * (size_t)g->in_c;
+        }
+        at->y0 = at->oy * g->stride_h - g->pad_top;
+    }
+    at->x0 = at->ox * g->stride_w - g->pad_left;
+}
+
+/* How many output pixels of the row, from the cursor's on, have their whole window inside the input: 0 when the
+ * cursor's own does not. */
+MCUFORGE_INLINE int32_t mcuforge_conv_inside(const mcuforge_conv_geometry *g, const mcuforge_conv_cursor *at) {
+    const int32_t inner_row = at->oy >= g->inner_y0 && at->oy < g->inner_y1;
+    return inner_row && at->ox >= g->inner_x0 && at->ox < g->inner_x1 ? g->inner_x1 - at->ox : 0;
+}
+
+/* The segments of a full (unpadded) window of a one-group filter: `rows` x `cols` runs of `len` values, one per
+ * filter row when dilation_w is 1 (its taps are then contiguous in NHWC), one per tap otherwise. */
+typedef struct {
+    int32_t rows;
+    int32_t cols;
+    int32_t len;
+    size_t x_row; /* input step between segment rows, in values */
+    size_t x_col;
+    size_t w_row; /* filter step, in weights */
+    size_t w_col;
+} mcuforge_conv_segments;
+
+MCUFORGE_INLINE void mcuforge_conv_full_segments(const mcuforge_conv_geometry *g, mcuforge_conv_segments *s) {
+    s->rows = g->kernel_h;
+    s->cols = g->dilation_w == 1 ? 1 : g->kernel_w;
+    s->len = g->dilation_w == 1 ? g->kernel_w * g->in_c : g->in_c;
+    s->x_row = (size_t)g->dilation_h * (size_t)g->in_w * (size_t)g->in_c;
+    s->x_col = (size_t)g->dilation_w * (size_t)g->in_c;
+    s->w_row = (size_t)g->kernel_w * (size_t)g->in_c;
+    s->w_col = (size_t)g->in_c;
+}
+
+/* The int8 output stage: the accumulator of output channel oc requantized, plus the output zero point, clamped to
+ * the fused activation's range. */
+MCUFORGE_INLINE int8_t mcuforge_conv_output(const mcuforge_requant *requant, int32_t oc, int32_t acc,
+                                            int32_t output_offset, int32_t act_min, int32_t act_max) {
+    const int32_t c = requant->per_channel ? oc : 0;
+    acc = mcuforge_requantize(acc, requant->multiplier[c], requant->shift[c]) + output_offset;
+    return (int8_t)mcuforge_clamp(acc, act_min, act_max);
+}
+
 #endif

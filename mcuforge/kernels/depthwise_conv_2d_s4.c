@@ -6,9 +6,7 @@
  * writes keep the row-window order of conv_window.h. */
 
 MCUFORGE_INLINE int8_t depthwise_s4_store(const mcuforge_depthwise_conv_s4_params *p, int32_t oc, int32_t acc) {
-    const int32_t c = p->requant.per_channel ? oc : 0;
-    acc = mcuforge_requantize(acc, p->requant.multiplier[c], p->requant.shift[c]) + p->output_offset;
-    return (int8_t)mcuforge_clamp(acc, p->act_min, p->act_max);
+    return mcuforge_conv_output(&p->requant, oc, acc, p->output_offset, p->act_min, p->act_max);
 }
 
 /* Every output channel of the pixel whose window's top-left tap is input (y0, x0). */
@@ -19,24 +17,21 @@ static void depthwise_s4_pixel(const mcuforge_depthwise_conv_s4_params *p, const
     const size_t x_tap = (size_t)g->dilation_w * (size_t)g->in_c; /* input step between taps of a row */
     const size_t out_c = (size_t)g->out_c;
     const int32_t offset = p->input_offset;
-    int32_t ky0;
-    int32_t ky1;
-    int32_t kx0;
-    int32_t kx1;
+    mcuforge_conv_window win;
     int32_t oc;
     int32_t ky;
     int32_t kx;
-    mcuforge_conv_taps(y0, g->kernel_h, g->dilation_h, g->in_h, &ky0, &ky1);
-    mcuforge_conv_taps(x0, g->kernel_w, g->dilation_w, g->in_w, &kx0, &kx1);
+    mcuforge_conv_window_at(g, y0, x0, &win);
     if (p->depth_multiplier == 1 && out_c % 2 == 0) {
         for (oc = 0; oc < g->out_c; oc += 2) {
             int32_t a = bias ? bias[oc] : 0;
             int32_t b = bias ? bias[oc + 1] : 0;
-            for (ky = ky0; ky < ky1 && kx0 < kx1; ++ky) { /* no pointer into a row without taps */
+            for (ky = win.ky0; ky < win.ky1 && win.kx0 < win.kx1; ++ky) { /* no pointer into a row without taps */
                 const int8_t *x = image + (size_t)(y0 + ky * g->dilation_h) * in_row +
-                                  (size_t)(x0 + kx0 * g->dilation_w) * (size_t)g->in_c + (size_t)oc;
-                const uint8_t *w = filter + (((size_t)ky * (size_t)g->kernel_w + (size_t)kx0) * out_c + (size_t)oc) / 2;
-                for (kx = kx0; kx < kx1; ++kx) {
+                                  (size_t)(x0 + win.kx0 * g->dilation_w) * (size_t)g->in_c + (size_t)oc;
+                const size_t tap = (size_t)ky * (size_t)g->kernel_w + (size_t)win.kx0;
+                const uint8_t *w = filter + (tap * out_c + (size_t)oc) / 2;
+                for (kx = win.kx0; kx < win.kx1; ++kx) {
                     const uint32_t byte = *w;
                     a += ((int32_t)x[0] + offset) * mcuforge_s4_low(byte);
                     b += ((int32_t)x[1] + offset) * mcuforge_s4_high(byte);
@@ -52,9 +47,9 @@ static void depthwise_s4_pixel(const mcuforge_depthwise_conv_s4_params *p, const
     for (oc = 0; oc < g->out_c; ++oc) { /* any layout: one weight at a time */
         const size_t ic = (size_t)(oc / p->depth_multiplier);
         int32_t acc = bias ? bias[oc] : 0;
-        for (ky = ky0; ky < ky1; ++ky) {
+        for (ky = win.ky0; ky < win.ky1; ++ky) {
             const int8_t *row = image + (size_t)(y0 + ky * g->dilation_h) * in_row;
-            for (kx = kx0; kx < kx1; ++kx) {
+            for (kx = win.kx0; kx < win.kx1; ++kx) {
                 const int32_t x = (int32_t)row[(size_t)(x0 + kx * g->dilation_w) * (size_t)g->in_c + ic];
                 const size_t tap = (size_t)ky * (size_t)g->kernel_w + (size_t)kx;
                 acc += (x + offset) * mcuforge_s4_at(filter, tap * out_c + (size_t)oc);
@@ -67,18 +62,9 @@ static void depthwise_s4_pixel(const mcuforge_depthwise_conv_s4_params *p, const
 void mcuforge_depthwise_conv_s4(const mcuforge_depthwise_conv_s4_params *p, const int8_t *input,
                                 const uint8_t *filter, const int32_t *bias, int8_t *output) {
     const mcuforge_conv_geometry *g = &p->geom;
-    const size_t image_size = (size_t)g->in_h * (size_t)g->in_w * (size_t)g->in_c;
-    int32_t b;
-    int32_t oy;
-    int32_t ox;
-    for (b = 0; b < g->batches; ++b) {
-        const int8_t *image = input + (size_t)b * image_size;
-        for (oy = 0; oy < g->out_h; ++oy) {
-            for (ox = 0; ox < g->out_w; ++ox) {
-                depthwise_s4_pixel(p, image, filter, bias, oy * g->stride_h - g->pad_top,
-                                   ox * g->stride_w - g->pad_left, output);
-                output += g->out_c;
-            }
-        }
+    mcuforge_conv_cursor at;
+    for (mcuforge_conv_begin(g, input, &at); mcuforge_conv_more(g, &at); mcuforge_conv_advance(g, &at, 1)) {
+        depthwise_s4_pixel(p, at.image, filter, bias, at.y0, at.x0, output);
+        output += g->out_c;
     }
 }

@@ -14,37 +14,30 @@ static void depthwise_sparse_pixel(const mcuforge_depthwise_conv_sparse_params *
     const size_t in_row = (size_t)g->in_w * (size_t)g->in_c;
     const size_t tap_step = (size_t)g->dilation_w * (size_t)g->in_c;
     const int8_t *w = values;
-    int32_t ky0;
-    int32_t ky1;
-    int32_t kx0;
-    int32_t kx1;
+    mcuforge_conv_window win;
     int32_t full;
     int32_t offset;
     int32_t oc;
     int32_t ky;
-    mcuforge_conv_taps(y0, g->kernel_h, g->dilation_h, g->in_h, &ky0, &ky1);
-    mcuforge_conv_taps(x0, g->kernel_w, g->dilation_w, g->in_w, &kx0, &kx1);
-    full = ky0 == 0 && ky1 == g->kernel_h && kx0 == 0 && kx1 == g->kernel_w;
+    mcuforge_conv_window_at(g, y0, x0, &win);
+    full = mcuforge_conv_window_full(g, &win);
     offset = full ? 0 : p->input_offset;
     for (oc = 0; oc < g->out_c; ++oc) {
         const uint8_t *bits = bitmap + (size_t)oc * row_bytes;
         const size_t channel = (size_t)(oc / p->depth_multiplier);
-        const int32_t c = p->requant.per_channel ? oc : 0;
         int32_t acc = full ? p->bias_folded[oc] : (bias ? bias[oc] : 0);
         for (ky = 0; ky < g->kernel_h; ++ky) {
             const size_t first = (size_t)ky * kw;
-            if (ky < ky0 || ky >= ky1 || kx0 == kx1) {
+            if (ky < win.ky0 || ky >= win.ky1 || win.kx0 == win.kx1) {
                 w += mcuforge_sparse_count(bits, first, kw);
             } else {
                 const int8_t *x = image + (size_t)(y0 + ky * g->dilation_h) * in_row +
-                                  (size_t)(x0 + kx0 * g->dilation_w) * (size_t)g->in_c + channel;
-                w += mcuforge_sparse_count(bits, first, (size_t)kx0);
-                acc += mcuforge_sparse_dot(x, tap_step, bits, first + (size_t)kx0, (size_t)(kx1 - kx0), offset, &w);
-                w += mcuforge_sparse_count(bits, first + (size_t)kx1, kw - (size_t)kx1);
+                                  (size_t)(x0 + win.kx0 * g->dilation_w) * (size_t)g->in_c + channel;
+                acc += mcuforge_sparse_dot_within(x, tap_step, bits, first, kw, (size_t)win.kx0, (size_t)win.kx1,
+                                                  offset, &w);
             }
         }
-        acc = mcuforge_requantize(acc, p->requant.multiplier[c], p->requant.shift[c]) + p->output_offset;
-        out[oc] = (int8_t)mcuforge_clamp(acc, p->act_min, p->act_max);
+        out[oc] = mcuforge_conv_output(&p->requant, oc, acc, p->output_offset, p->act_min, p->act_max);
     }
 }
 
@@ -52,18 +45,9 @@ void mcuforge_depthwise_conv_sparse_s8(const mcuforge_depthwise_conv_sparse_para
                                        const uint8_t *bitmap, const int8_t *values, const int32_t *bias,
                                        int8_t *output) {
     const mcuforge_conv_geometry *g = &p->geom;
-    const size_t image_size = (size_t)g->in_h * (size_t)g->in_w * (size_t)g->in_c;
-    int32_t b;
-    int32_t oy;
-    int32_t ox;
-    for (b = 0; b < g->batches; ++b) {
-        const int8_t *image = input + (size_t)b * image_size;
-        for (oy = 0; oy < g->out_h; ++oy) {
-            for (ox = 0; ox < g->out_w; ++ox) {
-                depthwise_sparse_pixel(p, image, bitmap, values, bias, oy * g->stride_h - g->pad_top,
-                                       ox * g->stride_w - g->pad_left, output);
-                output += g->out_c;
-            }
-        }
+    mcuforge_conv_cursor at;
+    for (mcuforge_conv_begin(g, input, &at); mcuforge_conv_more(g, &at); mcuforge_conv_advance(g, &at, 1)) {
+        depthwise_sparse_pixel(p, at.image, bitmap, values, bias, at.y0, at.x0, output);
+        output += g->out_c;
     }
 }

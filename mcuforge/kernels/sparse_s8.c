@@ -88,39 +88,17 @@ int32_t mcuforge_sparse_dot(const int8_t *x, size_t step, const uint8_t *bits, s
     return acc;
 }
 
-void mcuforge_sparse_dot_2px(const int8_t *x, size_t x2, const uint8_t *bits, size_t first, size_t len,
-                             const int8_t **w, int32_t acc[2]) {
-    const int8_t *wp = *w;
-    int32_t a0 = acc[0];
-    int32_t a1 = acc[1];
-#define SPARSE_VISIT_2PX(byte_mask, at)                                   \
-    do {                                                                  \
-        uint32_t m_ = (byte_mask);                                        \
-        while (m_ != 0u) {                                                \
-            const int8_t *xd = x + (at) + (size_t)SPARSE_LOWEST_BIT(m_);  \
-            const int32_t wv = (int32_t)*wp++;                            \
-            a0 += (int32_t)xd[0] * wv;                                    \
-            a1 += (int32_t)xd[x2] * wv;                                   \
-            m_ &= m_ - 1u;                                                \
-        }                                                                 \
-    } while (0)
-    SPARSE_RUN(bits, first, len, SPARSE_VISIT_2PX);
-#undef SPARSE_VISIT_2PX
-    acc[0] = a0;
-    acc[1] = a1;
-    *w = wp;
-}
-
-void mcuforge_sparse_dot_4px(const int8_t *x, size_t x_step, const uint8_t *bits, size_t first, size_t len,
-                             const int8_t **w, int32_t acc[4]) {
+/* `pixels` (a literal 2 or 4) pixels x_step values apart, each weight read once: the two entry points below. */
+MCUFORGE_INLINE void sparse_dot_pixels(const int8_t *x, size_t x_step, const uint8_t *bits, size_t first, size_t len,
+                                       const int8_t **w, int32_t *acc, int32_t pixels) {
     const int8_t *wp = *w;
     const size_t x2 = 2u * x_step;
     const size_t x3 = 3u * x_step;
     int32_t a0 = acc[0];
     int32_t a1 = acc[1];
-    int32_t a2 = acc[2];
-    int32_t a3 = acc[3];
-#define SPARSE_VISIT_4PX(byte_mask, at)                                   \
+    int32_t a2 = pixels == 4 ? acc[2] : 0;
+    int32_t a3 = pixels == 4 ? acc[3] : 0;
+#define SPARSE_VISIT_PIXELS(byte_mask, at)                                \
     do {                                                                  \
         uint32_t m_ = (byte_mask);                                        \
         while (m_ != 0u) {                                                \
@@ -128,16 +106,30 @@ void mcuforge_sparse_dot_4px(const int8_t *x, size_t x_step, const uint8_t *bits
             const int32_t wv = (int32_t)*wp++;                            \
             a0 += (int32_t)xd[0] * wv;                                    \
             a1 += (int32_t)xd[x_step] * wv;                               \
-            a2 += (int32_t)xd[x2] * wv;                                   \
-            a3 += (int32_t)xd[x3] * wv;                                   \
+            if (pixels == 4) {                                            \
+                a2 += (int32_t)xd[x2] * wv;                               \
+                a3 += (int32_t)xd[x3] * wv;                               \
+            }                                                             \
             m_ &= m_ - 1u;                                                \
         }                                                                 \
     } while (0)
-    SPARSE_RUN(bits, first, len, SPARSE_VISIT_4PX);
-#undef SPARSE_VISIT_4PX
+    SPARSE_RUN(bits, first, len, SPARSE_VISIT_PIXELS);
+#undef SPARSE_VISIT_PIXELS
     acc[0] = a0;
     acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+    if (pixels == 4) {
+        acc[2] = a2;
+        acc[3] = a3;
+    }
     *w = wp;
+}
+
+void mcuforge_sparse_dot_2px(const int8_t *x, size_t x2, const uint8_t *bits, size_t first, size_t len,
+                             const int8_t **w, int32_t acc[2]) {
+    sparse_dot_pixels(x, x2, bits, first, len, w, acc, 2);
+}
+
+void mcuforge_sparse_dot_4px(const int8_t *x, size_t x_step, const uint8_t *bits, size_t first, size_t len,
+                             const int8_t **w, int32_t acc[4]) {
+    sparse_dot_pixels(x, x_step, bits, first, len, w, acc, 4);
 }

@@ -16,6 +16,18 @@ size_t mcuforge_sparse_count(const uint8_t *bits, size_t first, size_t len);
 int32_t mcuforge_sparse_dot(const int8_t *x, size_t step, const uint8_t *bits, size_t first, size_t len,
                             int32_t offset, const int8_t **w);
 
+/* A run [first, first + len) of which only the bits [first + lo, first + hi) have input values (x the value of
+ * bit first + lo): mcuforge_sparse_dot over those, the nonzeros of the others skipped. */
+MCUFORGE_INLINE int32_t mcuforge_sparse_dot_within(const int8_t *x, size_t step, const uint8_t *bits, size_t first,
+                                                   size_t len, size_t lo, size_t hi, int32_t offset,
+                                                   const int8_t **w) {
+    int32_t acc;
+    *w += mcuforge_sparse_count(bits, first, lo);
+    acc = mcuforge_sparse_dot(x, step, bits, first + lo, hi - lo, offset, w);
+    *w += mcuforge_sparse_count(bits, first + hi, len - hi);
+    return acc;
+}
+
 /* Two pixels at once, each weight read once: acc[0] += sum x[d] * w, acc[1] += sum x[d + x2] * w over the set
  * bits first + d of a run of contiguous input values (no offset: windows inside the input, folded bias). */
 void mcuforge_sparse_dot_2px(const int8_t *x, size_t x2, const uint8_t *bits, size_t first, size_t len,

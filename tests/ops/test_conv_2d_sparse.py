@@ -26,18 +26,37 @@ def zero_out(graph, name: str, fraction: float, seed: int = 0) -> None:
     data[np.random.default_rng(seed).random(data.shape) < fraction] = 0
 
 
-def sparse_conv(case: str, zeros: float, per_channel: bool = True, bias: bool = True, seed: int = 0):
-    x_shape, w_shape, attrs, x_zp, y_zp = INT8_CASES[case]
+def sparse_conv_graph(op_type: str, cases: dict, case: str, zeros: float, channel_axis: int, y_scale: float,
+                      per_channel: bool = True, bias: bool = True, seed: int = 0):
+    """One `op_type` (CONV_2D or DEPTHWISE_CONV_2D) layer of `cases[case]` whose filter (output channels along
+    `channel_axis`) has a seeded `zeros` fraction pruned."""
+    x_shape, w_shape, attrs, x_zp, y_zp = cases[case]
     b = GraphBuilder(seed=seed)
     x = b.input("x", x_shape, scale=0.03, zero_point=x_zp)
-    w = b.int8_weights("w", w_shape, axis=0 if per_channel else None)
+    w = b.int8_weights("w", w_shape, axis=channel_axis if per_channel else None)
     zero_out(b.graph, w, zeros, seed)
-    inputs = [x, w] + ([b.int32_bias("b", w_shape[0], 0.03 * b.graph.tensors[w].quant.scale)] if bias else [])
-    return b.build(b.op("CONV_2D", inputs, "y", scale=0.25, zero_point=y_zp, **attrs))
+    out_c = w_shape[channel_axis]
+    inputs = [x, w] + ([b.int32_bias("b", out_c, 0.03 * b.graph.tensors[w].quant.scale)] if bias else [])
+    return b.build(b.op(op_type, inputs, "y", scale=y_scale, zero_point=y_zp, **attrs))
+
+
+def sparse_conv(case: str, zeros: float, per_channel: bool = True, bias: bool = True, seed: int = 0):
+    return sparse_conv_graph("CONV_2D", INT8_CASES, case, zeros, 0, 0.25, per_channel, bias, seed)
 
 
 def kernels_of(graph) -> set[str]:
     return render_project(graph, name="model")[2].kernels
+
+
+def check_chain_overlaps(graph, names: list[str]) -> None:
+    """The planner placed some layer's output over its input rows (row_window), filters are stored sparse, and the
+    generated C still equals the reference."""
+    plan = plan_arena(graph)
+    check_plan(graph, plan)
+    overlapped = [(a, c) for a, c in zip(names, names[1:-1]) if plan.location(c)[1] < plan.location(a)[1]]
+    assert overlapped, f"no layer's output was placed over its input: {[plan.location(n) for n in names]}"
+    assert sparse.flash_saved(graph)
+    check_graph_golden(graph, n=12)
 
 
 def weight_bytes(graph) -> int:
@@ -107,13 +126,7 @@ def test_sparse_chain_overwrites_consumed_input_rows(case):
         t = _chain_conv(b, t, f"c{k}", out_c, kernel, **attrs)
         zero_out(b.graph, f"c{k}_w", 0.85, seed=k)
         names.append(t)
-    graph = b.build(t)
-    plan = plan_arena(graph)
-    check_plan(graph, plan)
-    overlapped = [(a, c) for a, c in zip(names, names[1:-1]) if plan.location(c)[1] < plan.location(a)[1]]
-    assert overlapped, f"no conv output was placed over its input: {[plan.location(n) for n in names]}"
-    assert sparse.flash_saved(graph)
-    check_graph_golden(graph, n=12)
+    check_chain_overlaps(b.build(t), names)
 
 
 def test_sparse_weights_from_a_weights_blob(tmp_path):

@@ -3,31 +3,24 @@ kernels/depthwise_conv_2d_sparse_s8.c) and stays bit-exact with the reference, T
 
 import pytest
 
-from mcuforge.codegen.planner import plan_arena
-from mcuforge.codegen.project import render_project
 from mcuforge.quant import sparse
 from mcuforge.quant.sparse import flash_saved, sparse_bytes, use_sparse
 from tests.builders import GraphBuilder
-from tests.codegen.plan_check import check_plan
 from tests.golden import check_graph_golden
-from tests.ops.test_conv_2d_sparse import weight_bytes, zero_out
+from tests.ops.test_conv_2d_sparse import (
+    check_chain_overlaps,
+    kernels_of,
+    sparse_conv_graph,
+    weight_bytes,
+    zero_out,
+)
 from tests.ops.test_depthwise_conv_2d import INT8_CASES, _chain_depthwise
 
 KERNEL = "depthwise_conv_2d_sparse_s8"
 
 
 def sparse_depthwise(case: str, zeros: float, per_channel: bool = True, bias: bool = True, seed: int = 0):
-    x_shape, w_shape, attrs, x_zp, y_zp = INT8_CASES[case]
-    b = GraphBuilder(seed=seed)
-    x = b.input("x", x_shape, scale=0.03, zero_point=x_zp)
-    w = b.int8_weights("w", w_shape, axis=3 if per_channel else None)
-    zero_out(b.graph, w, zeros, seed)
-    inputs = [x, w] + ([b.int32_bias("b", w_shape[3], 0.03 * b.graph.tensors[w].quant.scale)] if bias else [])
-    return b.build(b.op("DEPTHWISE_CONV_2D", inputs, "y", scale=0.06, zero_point=y_zp, **attrs))
-
-
-def kernels_of(graph) -> set[str]:
-    return render_project(graph, name="model")[2].kernels
+    return sparse_conv_graph("DEPTHWISE_CONV_2D", INT8_CASES, case, zeros, 3, 0.06, per_channel, bias, seed)
 
 
 @pytest.mark.parametrize("case", sorted(INT8_CASES))
@@ -68,9 +61,5 @@ def test_sparse_chain_overwrites_consumed_input_rows():
         zero_out(b.graph, f"d{k}_w", 0.9, seed=k)
         names.append(t)
     graph = b.build(t)
-    plan = plan_arena(graph)
-    check_plan(graph, plan)
-    overlapped = [(a, c) for a, c in zip(names, names[1:-1]) if plan.location(c)[1] < plan.location(a)[1]]
-    assert overlapped, f"no depthwise output was placed over its input: {[plan.location(n) for n in names]}"
     assert len(flash_saved(graph)) == 5
-    check_graph_golden(graph, n=12)
+    check_chain_overlaps(graph, names)
