@@ -5,7 +5,12 @@ with any table afterwards, so one instruction count gives estimates for several 
 Dynamic pseudo-classes: "multiple_registers" (registers moved by LDM/STM/PUSH/POP/VPUSH/VPOP, costed at
 `multiple_per_register`), "pc_refill" (a load or data operation that writes PC, e.g. POP {.., pc}: the
 pipeline refill of a taken branch) and, for a block's final branch, "branch_taken" / "branch_not_taken" /
-"call", decided at run time from the next block's address."""
+"call", decided at run time from the next block's address.
+
+Load/store pipelining: an LDR or STR that the previous instruction's LDR lets pipeline is counted as
+"load_pipelined" / "store_pipelined" instead of "load" / "store" (see `_pipelines_after`); a table costs them
+one cycle less where the core's TRM documents the rule, and `cycles_for(..., load_pipelining=False)` costs them as
+plain loads and stores (the conservative figure)."""
 
 from __future__ import annotations
 
@@ -91,13 +96,56 @@ def _writes_pc(insn, cls: str) -> bool:
     return False
 
 
+# Cortex-M3 TRM (DDI 0337I) 3.3.1 'Load/store timings' (p. 3-9), the rule the Cortex-M4 TRM (DDI 0439 / 100166)
+# 3.3 keeps for its Table 3-1 ("neighboring load and store single instructions can pipeline their address and data
+# phases"): "LDR [any] are pipelined when possible": when the instruction after an LDR is an LDR or STR whose address does
+# not use the first LDR's destination, one cycle is removed from the second one's cost, and chains of LDRs pipeline
+# (LDR; LDR; LDR, independent: 4 cycles). An STR pipelines only after an LDR and nothing pipelines after a store;
+# LDRD/STRD pipeline with neither neighbour; LDR PC is blocking (it never pipelines); LDREX/STREX behave as
+# LDR. Taken conservatively here: the destination includes a written-back base (LDR r0, [r1], #4 writes r1, so
+# a following [r1] access does not pipeline), a PC-relative load (it "might add a cycle": fetch contention) and a
+# conditional one (IT block) are not pipelined, and a block's first instruction never is (its predecessor is a
+# branch, or unknown).
+_SINGLE_LOADS = ("ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrexb", "ldrexh", "ldrt", "ldrbt", "ldrht",
+                 "ldrsbt", "ldrsht")
+_SINGLE_STORES = ("str", "strb", "strh", "strex", "strexb", "strexh", "strt", "strbt", "strht")
+
+
+def _address_registers(insn) -> set[int]:
+    return {r for op in insn.operands if op.type == arm_const.ARM_OP_MEM for r in (op.mem.base, op.mem.index) if r}
+
+
+def _pipelining_load(insn) -> frozenset[int] | None:
+    """The registers an LDR writes (destination and any written-back base) when it is a single load that a
+    following LDR/STR can pipeline behind, else None."""
+    if insn.insn_name() not in _SINGLE_LOADS or insn.cc not in (CC_ALWAYS, 0):
+        return None
+    written = frozenset(insn.regs_access()[1])
+    return None if arm_const.ARM_REG_PC in written else written
+
+
+def _pipelines_after(insn, previous_load: frozenset[int] | None) -> bool:
+    """Whether `insn` (an LDR/STR single) completes in one cycle less, behind the LDR that wrote `previous_load`."""
+    name = insn.insn_name()
+    if previous_load is None or name not in _SINGLE_LOADS + _SINGLE_STORES or insn.cc not in (CC_ALWAYS, 0):
+        return False
+    address = _address_registers(insn)
+    if arm_const.ARM_REG_PC in address or (name in _SINGLE_LOADS and arm_const.ARM_REG_PC in insn.regs_access()[1]):
+        return False
+    return not address & previous_load
+
+
 def decode_block(md: capstone.Cs, code: bytes, address: int) -> BlockInfo:
     insns = list(md.disasm(code, address))
     counts: Counter = Counter()
     ends_with = None
+    previous_load = None  # registers written by the previous instruction when it was a pipelining LDR
     for k, insn in enumerate(insns):
         name = insn.insn_name()
         cls = instruction_class(name)
+        if cls in ("load", "store") and _pipelines_after(insn, previous_load):
+            cls += "_pipelined"
+        previous_load = _pipelining_load(insn)
         last = k == len(insns) - 1
         if last and cls in ("branch", "call"):
             conditional = name in ("cbz", "cbnz") or (cls == "branch" and insn.cc not in (CC_ALWAYS, 0))
@@ -113,11 +161,14 @@ def decode_block(md: capstone.Cs, code: bytes, address: int) -> BlockInfo:
     return BlockInfo(tuple(sorted(counts.items())), len(insns), insns[-1].address if insns else address, ends_with)
 
 
-def cycles_for(counts: dict[str, int], table: CycleTable) -> float:
-    """Estimated cycles of dynamic class counts under one core's cycle table."""
+def cycles_for(counts: dict[str, int], table: CycleTable, load_pipelining: bool = True) -> float:
+    """Estimated cycles of dynamic class counts under one core's cycle table. `load_pipelining=False` costs the
+    pipelined loads and stores as plain ones (the conservative figure, ignoring the TRM's pipelining rule)."""
     total = 0.0
     for cls, n in counts.items():
-        if cls == "multiple_registers":
+        if not load_pipelining and cls in ("load_pipelined", "store_pipelined"):
+            total += n * table[cls.removesuffix("_pipelined")]
+        elif cls == "multiple_registers":
             total += n * table["multiple_per_register"]
         elif cls == "pc_refill":
             total += n * (table["branch_taken"] - 1)

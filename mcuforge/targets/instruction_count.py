@@ -73,6 +73,11 @@ class LatencyEstimate:
     instructions: int = 0
     cycles: float = 0.0
     macs: int = 0
+    cycles_no_load_pipelining: float = 0.0  # the conservative figure: every LDR at the table's full cost
+
+    @property
+    def cycles_per_mac_no_load_pipelining(self) -> float | None:
+        return self.cycles_no_load_pipelining / self.macs if self.macs else None
 
     @property
     def cycles_per_mac(self) -> float | None:
@@ -85,7 +90,8 @@ class LatencyEstimate:
     def to_dict(self) -> dict:
         return {"target": self.target, "board": self.board, "clock_hz": self.clock_hz, "cycle_model": self.cycle_source,
                 "instructions": self.instructions, "estimated_cycles": round(self.cycles), "macs": self.macs,
-                "cycles_per_mac": self.cycles_per_mac, "milliseconds": self.milliseconds, "layers": self.rows}
+                "cycles_per_mac": self.cycles_per_mac,
+                "estimated_cycles_no_load_pipelining": round(self.cycles_no_load_pipelining), "milliseconds": self.milliseconds, "layers": self.rows}
 
 
 def _symbols(elf: ELFFile) -> dict[str, int]:
@@ -235,10 +241,13 @@ def estimate_latency(counts: InstructionProfile, profile: TargetProfile,
         if layer.index == PROLOGUE and not layer.counts:
             continue
         cycles = cycles_for(layer.counts, profile.cycles)
+        conservative = cycles_for(layer.counts, profile.cycles, load_pipelining=False)
         estimate.rows.append({"index": layer.index, "op": layer.op, "output": layer.output, "macs": layer.macs,
                               "instructions": layer.instructions, "cycles": round(cycles),
+                              "cycles_no_load_pipelining": round(conservative),
                               "cycles_per_mac": cycles / layer.macs if layer.macs else None})
         estimate.instructions += layer.instructions
         estimate.cycles += cycles
+        estimate.cycles_no_load_pipelining += conservative
         estimate.macs += layer.macs
     return estimate

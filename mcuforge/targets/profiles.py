@@ -74,7 +74,9 @@ class QemuMachine:
 @dataclass(frozen=True)
 class CycleTable:
     """Cycles per instruction class (see targets/instruction_classes.py for the classes). `multiple_per_register`
-    is added per register of LDM/STM/PUSH/POP; `branch_taken` includes the pipeline refill."""
+    is added per register of LDM/STM/PUSH/POP; `branch_taken` includes the pipeline refill. `load_pipelined` /
+    `store_pipelined` cost an LDR/STR that pipelines behind the LDR before it: one cycle less than `load` /
+    `store` where the core's TRM documents that rule (M3, M4), the same as them elsewhere."""
 
     costs: MappingProxyType
     source: str
@@ -124,31 +126,40 @@ MPS2_AN505_MEMORY = MemoryMap(0x10000000, 4 * MIB, 0x38000000, 2 * MIB)
 _M0PLUS = cycle_table(
     "Cortex-M0+ TRM (DDI0484) 'Instruction set summary', single-cycle multiplier (as on RP2040)",
     alu=1, mul=1, mac=2, mul_long=6, dsp=2, div=40, load=2, store=2, load_multiple=1, store_multiple=1,
-    multiple_per_register=1, branch_taken=2, branch_not_taken=1, call=3, fpu=30, fpu_load_store=4, other=1)
+    multiple_per_register=1, branch_taken=2, branch_not_taken=1, call=3, fpu=30, fpu_load_store=4,
+    load_pipelined=2, store_pipelined=2, other=1)
 _M3 = cycle_table(
     "Cortex-M3 TRM (DDI0337) 'Processor instruction timings': MLA 2, SMULL 3-5, SMLAL 4-7, SDIV 2-12, "
-    "LDR/STR 2, LDM 1+N, branch 1+P (P 1-3, taken as 2)",
+    "LDR/STR 2, LDM 1+N, branch 1+P (P 1-3, taken as 2); 'Load/store timings': an LDR/STR right after an "
+    "independent LDR pipelines (1)",
     alu=1, mul=1, mac=2, mul_long=4, dsp=2, div=7, load=2, store=2, load_multiple=1, store_multiple=1,
-    multiple_per_register=1, branch_taken=3, branch_not_taken=1, call=3, fpu=30, fpu_load_store=4, other=1)
+    multiple_per_register=1, branch_taken=3, branch_not_taken=1, call=3, fpu=30, fpu_load_store=4,
+    load_pipelined=1, store_pipelined=1, other=1)
 _M4 = cycle_table(
-    "Cortex-M4 TRM (100166) Table 3-1: MUL/MLA/SMULL/SMLAL/SMLAD 1, SDIV 2-12, LDR 2 (neighbouring loads "
-    "pipeline to 1: taken as 2), STR 1 (write buffer), LDM 1+N, branch 1+P (P 1-3, taken as 2), VFP 1-14",
+    "Cortex-M4 TRM (DDI 0439 / 100166) Table 3-1: MUL/MLA/SMULL/SMLAL/SMLAD 1, SDIV 2-12, LDR 2, STR 1 "
+    "(write buffer), LDM 1+N, branch 1+P (P 1-3, taken as 2), VFP 1-14; 'Load/store timings': an LDR/STR right "
+    "after an LDR whose result its address does not use pipelines (1)",
     alu=1, mul=1, mac=1, mul_long=1, dsp=1, div=7, load=2, store=1, load_multiple=1, store_multiple=1,
-    multiple_per_register=1, branch_taken=3, branch_not_taken=1, call=3, fpu=1, fpu_load_store=2, other=1)
+    multiple_per_register=1, branch_taken=3, branch_not_taken=1, call=3, fpu=1, fpu_load_store=2,
+    load_pipelined=1, store_pipelined=1, other=1)
 _M7 = cycle_table(
     "model: Arm publishes no per-instruction table for the dual-issue Cortex-M7; ALU pairs issue together "
     "(0.5), TCM loads 1, predicted branches ~1.5; about 0.7x the M4's cycles, the CoreMark/MHz ratio 5.01/3.42",
     alu=0.5, mul=1, mac=1, mul_long=1, dsp=1, div=6, load=1, store=1, load_multiple=1, store_multiple=1,
-    multiple_per_register=0.5, branch_taken=1.5, branch_not_taken=0.5, call=2, fpu=1, fpu_load_store=1, other=1)
+    multiple_per_register=0.5, branch_taken=1.5, branch_not_taken=0.5, call=2, fpu=1, fpu_load_store=1,
+    load_pipelined=1, store_pipelined=1, other=1)
 _M33 = cycle_table(
-    "model: Cortex-M33 (3-stage ARMv8-M pipeline) taken as the M4's table with a shorter refill (branch 2)",
+    "model: Cortex-M33 (3-stage ARMv8-M pipeline) taken as the M4's table with a shorter refill (branch 2); "
+    "its TRM gives no load pipelining rule, so pipelined loads are costed as plain ones",
     alu=1, mul=1, mac=1, mul_long=1, dsp=1, div=7, load=2, store=1, load_multiple=1, store_multiple=1,
-    multiple_per_register=1, branch_taken=2, branch_not_taken=1, call=2, fpu=1, fpu_load_store=2, other=1)
+    multiple_per_register=1, branch_taken=2, branch_not_taken=1, call=2, fpu=1, fpu_load_store=2,
+    load_pipelined=2, store_pipelined=1, other=1)
 _XTENSA = cycle_table(
     "cross-ISA model: the Cortex-M4 build's instruction mix costed as Xtensa LX6/LX7 (5-stage, 1-cycle "
     "ALU/MUL16, 32-bit MULL 2, taken branch 3, no SIMD MAC from plain C); rough, +-50%",
     alu=1, mul=2, mac=3, mul_long=4, dsp=2, div=10, load=1.5, store=1, load_multiple=1, store_multiple=1,
-    multiple_per_register=1, branch_taken=3, branch_not_taken=1, call=3, fpu=2, fpu_load_store=1.5, other=1)
+    multiple_per_register=1, branch_taken=3, branch_not_taken=1, call=3, fpu=2, fpu_load_store=1.5,
+    load_pipelined=1.5, store_pipelined=1, other=1)
 
 
 def _power(value, unit, condition, source, confidence="approximate") -> PowerFigure:

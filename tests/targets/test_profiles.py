@@ -6,7 +6,8 @@ from mcuforge.errors import McuforgeError
 from mcuforge.targets.instruction_classes import cycles_for, instruction_class, instruction_total
 from mcuforge.targets.profiles import PROFILES, buildable_profile, get_profile
 
-CLASSES = {"alu", "mul", "mac", "mul_long", "dsp", "div", "load", "store", "load_multiple", "store_multiple",
+CLASSES = {"alu", "mul", "mac", "mul_long", "dsp", "div", "load", "store", "load_pipelined", "store_pipelined",
+           "load_multiple", "store_multiple",
            "multiple_per_register", "branch_taken", "branch_not_taken", "call", "fpu", "fpu_load_store", "other"}
 
 
