@@ -10,8 +10,8 @@ import pytest
 
 from mcuforge.apps.kws.augment import (Augmentation, NoiseBank, augment, silence_clips, speech_windows, stretch,
                                        with_context)
-from mcuforge.apps.kws.dataset import (SENTENCE_WORDS, UNKNOWN_WORDS, KwsDataConfig, kws_splits, plan, sentence_plan,
-                                       voice_split, voices)
+from mcuforge.apps.kws.dataset import (SENTENCE_WORDS, UNKNOWN_WORDS, KwsDataConfig, cache_key, kws_splits, plan,
+                                       sentence_plan, voice_split, voices)
 from mcuforge.apps.kws.stream_audio import NON_KEYWORD_WORDS, words_without_keywords
 from mcuforge.apps.kws.synth import KEYWORDS, KWS_LABELS, Style, synthesize, synthesize_sentence
 from mcuforge.errors import InputError, ToolchainError
@@ -47,6 +47,10 @@ def test_test_voices_never_appear_in_training():
     train, val, test = map(set, (split["train"], split["val"], split["test"]))
     assert not train & test and not train & val and not val & test
     assert train | val | test == set(voices(config)) and len(test) >= 0.09 * len(voices(config)) > 50
+    # whole variants (timbres) are held out: a test variant is heard in training in no accent
+    variants = {name: {v for _, v in split[name]} for name in split}
+    assert not variants["train"] & variants["test"] and not variants["train"] & variants["val"]
+    assert not variants["val"] & variants["test"]
     tiny_test = set(voice_split(KwsDataConfig(**TINY))["test"])
     jobs = plan(KwsDataConfig(**TINY))
     speakers = {name: {style.speaker for _, style in js} for name, js in jobs.items()}
@@ -218,3 +222,18 @@ def test_sentence_words_overlapping_the_test_vocabulary_is_an_input_error():
     with pytest.raises(InputError, match="sentence_words.*false-accept") as info:
         KwsDataConfig.from_dict({"sentence_words": ["carpet", "weather"]})
     assert "\n" not in str(info.value)
+
+
+def test_a_damaged_cache_file_is_rebuilt_and_an_unwritable_cache_dir_is_refused_before_synthesis(tmp_path):
+    require("espeak-ng")
+    config = KwsDataConfig(**TINY, cache_dir=str(tmp_path))
+    path = tmp_path / f"kws-synth-{cache_key(config)}.npz"
+    path.write_bytes(b"not a zip file")
+    splits = kws_splits(config)
+    assert splits["train"][0].shape[1:] == (49, 10)
+    with np.load(path) as data:
+        assert np.array_equal(data["test_y"], splits["test"][1])
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    with pytest.raises(InputError, match="cache_dir"):
+        kws_splits(KwsDataConfig(**TINY, cache_dir=str(blocked / "cache")))

@@ -40,6 +40,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,7 @@ SAMPLE_RATE, CLIP_SAMPLES = 16000, 16000
 CHUNK_UTTERANCES = 48        # synthesized and featurized together: bounds memory, keeps both workers busy
 MFCC_BATCH = 64
 BABBLE_POOL = 32             # unknown-word clips per split that babble noise mixes
-FORMAT_VERSION = 3           # part of the cache key: bump when the synthesis or the augmentation changes
+FORMAT_VERSION = 4           # part of the cache key: bump when the synthesis or the augmentation changes
 
 
 @dataclass(frozen=True)
@@ -229,16 +230,22 @@ def voices(config: KwsDataConfig) -> list[tuple[str, str]]:
 
 
 def voice_split(config: KwsDataConfig) -> dict[str, list[tuple[str, str]]]:
-    """Disjoint voice lists per split, dealt from a seeded shuffle: test first, then val, the rest train."""
+    """Disjoint voice lists per split. A voice is an (accent, variant) pair, but the variant carries the timbre
+    (formants, pitch range, voicing) while the accent only carries pronunciation rules, so it is the variants that
+    are dealt to the splits, every accent of a variant going with it: a test voice's timbre is never heard in
+    training, in any accent. Seeded shuffle of the variants: test first, then val, the rest train."""
     pool = voices(config)
-    order = np.random.default_rng([config.seed, 0]).permutation(len(pool))
-    n_test = max(1, int(round(config.test_voices * len(pool)))) if config.test_voices > 0 else 0
-    n_val = max(1, int(round(config.val_voices * len(pool)))) if config.val_voices > 0 else 0
-    if len(pool) - n_test - n_val < 1:
-        raise InputError(f"KwsDataConfig: {len(pool)} voices leave none for training after val_voices and "
-                         "test_voices (add accents or variants)")
-    shuffled = [pool[i] for i in order]
-    return {"test": shuffled[:n_test], "val": shuffled[n_test:n_test + n_val], "train": shuffled[n_test + n_val:]}
+    variants = list(dict.fromkeys(variant for _, variant in pool))
+    order = np.random.default_rng([config.seed, 0]).permutation(len(variants))
+    n_test = max(1, int(round(config.test_voices * len(variants)))) if config.test_voices > 0 else 0
+    n_val = max(1, int(round(config.val_voices * len(variants)))) if config.val_voices > 0 else 0
+    if len(variants) - n_test - n_val < 1:
+        raise InputError(f"KwsDataConfig: {len(variants)} voice variants leave none for training after val_voices "
+                         "and test_voices (add variants)")
+    shuffled = [variants[i] for i in order]
+    dealt = {"test": set(shuffled[:n_test]), "val": set(shuffled[n_test:n_test + n_val]),
+             "train": set(shuffled[n_test + n_val:])}
+    return {name: [voice for voice in pool if voice[1] in held] for name, held in dealt.items()}
 
 
 def _split_fraction(config: KwsDataConfig, split: str) -> float:
@@ -409,10 +416,16 @@ def kws_splits(config: KwsDataConfig | None = None) -> dict[str, tuple[np.ndarra
         return build_splits(config)
     path = Path(config.cache_dir) / f"kws-synth-{cache_key(config)}.npz"
     if path.exists():
-        with np.load(path) as data:
-            return {name: (data[f"{name}_x"], data[f"{name}_y"]) for name in _split_names(data.files)}
+        try:
+            with np.load(path) as data:
+                return {name: (data[f"{name}_x"], data[f"{name}_y"]) for name in _split_names(data.files)}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass                   # a damaged cache file is rebuilt and replaced below
+    try:                           # before minutes of synthesis, not after
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"KwsDataConfig.cache_dir: cannot create {path.parent} ({exc.strerror})") from None
     splits = build_splits(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
     np.savez(partial, **{f"{name}_{part}": a for name, (x, y) in splits.items() for part, a in (("x", x), ("y", y))})
     os.replace(partial, path)      # atomic: a concurrent reader sees the whole file or none
