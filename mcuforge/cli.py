@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,11 @@ from mcuforge.errors import InputError, McuforgeError
 from mcuforge.report.commands import add_report_commands
 
 ENGINES = ("reference", "host-c", "qemu")
+
+
+def npy_path(path: str) -> str:
+    """The file np.save really writes: it appends .npy to a name without it."""
+    return path if path.endswith(".npy") else path + ".npy"
 
 
 def _load(path: str):
@@ -150,8 +157,9 @@ def cmd_features(args) -> int:
                         num_mel_bins=args.mel_bins, num_coefficients=0 if args.log_mel else args.coefficients)
     audio = load_audio(args.input, config.sample_rate, config.clip_samples)
     features = mfcc(audio, config)
-    np.save(args.output, features)
-    print(f"wrote {args.output}: float32 {list(features.shape)} ({config.name}, {len(audio)} clip(s))")
+    output = npy_path(args.output)
+    np.save(output, features)
+    print(f"wrote {output}: float32 {list(features.shape)} ({config.name}, {len(audio)} clip(s))")
     return 0
 
 
@@ -303,16 +311,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum, frame):
+    # SystemExit unwinds the stack, so the temporary output directories are removed (`except BaseException`
+    # in pipeline/run.py and codegen/project.py) when CI or `timeout` stops a run; 143 = 128 + SIGTERM
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may install handlers
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
     try:
         return args.func(args)
     except McuforgeError as exc:
         print(f"mcuforge: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"mcuforge: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("mcuforge: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 if __name__ == "__main__":

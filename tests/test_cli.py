@@ -1,6 +1,9 @@
 """The command line: inspect, run, compile, and one-line errors with exit code 2 on bad input."""
 
+import errno
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -142,3 +145,46 @@ def test_docs_ops_md_is_current():
     result = run_cli("ops", "--markdown")
     assert result.returncode == 0
     assert (Path(__file__).resolve().parents[1] / "docs" / "ops.md").read_text() == result.stdout
+
+
+def test_os_errors_are_one_line(small_model, tmp_path, capsys, monkeypatch):
+    x = np.arange(8, dtype=np.int8).reshape(1, 8)
+    np.save(tmp_path / "in.npy", x)
+    missing = tmp_path / "no-such-dir" / "out.npy"
+    assert main(["run", str(small_model), "--input", str(tmp_path / "in.npy"), "--output", str(missing)]) == 2
+    assert capsys.readouterr().err == f"mcuforge: error: {missing}: No such file or directory\n"
+
+    def disk_full(args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # no file name
+
+    monkeypatch.setattr("mcuforge.cli.cmd_ops", disk_full)
+    assert main(["ops"]) == 2
+    assert capsys.readouterr().err == f"mcuforge: error: {os.strerror(errno.ENOSPC)}\n"
+
+
+def test_sigterm_exits_143_and_removes_the_temporary_output(small_model, tmp_path, monkeypatch):
+    def terminated_while_publishing(tmp, outdir):
+        os.kill(os.getpid(), signal.SIGTERM)  # as `timeout` or a CI runner would, mid-write
+        raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setattr("mcuforge.codegen.project.replace_directory", terminated_while_publishing)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as info:
+        main(["compile", str(small_model), "-o", str(tmp_path / "out")])
+    assert info.value.code == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.tflite"]  # no .out.* temporary left
+    assert signal.getsignal(signal.SIGTERM) == before  # main() restores the caller's handler
+
+
+def test_compiled_directory_is_readable_by_all(small_model, tmp_path):
+    assert main(["compile", str(small_model), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700
+
+
+def test_features_reports_the_file_written(tmp_path, capsys):
+    audio = np.zeros((1, 16000), dtype=np.float32)
+    np.save(tmp_path / "clip.npy", audio)
+    assert main(["features", "mfcc", "--input", str(tmp_path / "clip.npy"), "--output", str(tmp_path / "feat")]) == 0
+    written = tmp_path / "feat.npy"
+    assert capsys.readouterr().out.startswith(f"wrote {written}: float32 [1, ")
+    assert np.load(written).shape[0] == 1

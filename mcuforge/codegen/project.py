@@ -122,6 +122,14 @@ def replace_directory(tmp: Path, outdir: Path) -> None:
         tmp.rename(outdir)
 
 
+def publish_permissions(tmp: Path) -> None:
+    """mkdtemp makes its directory 0700 (and so would every directory moved into place with it): give the tree's
+    directories the usual 0755 before the rename, so the output reads like any other directory."""
+    for path in (tmp, *tmp.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+
+
 def write_atomically(files: dict[str, str | bytes], outdir: str | Path, force: bool = False) -> Path:
     """Write files into a temporary sibling directory, then rename it to `outdir`: a failure never leaves
     a half-written output. A non-empty `outdir` is replaced only with `force`."""
@@ -135,6 +143,7 @@ def write_atomically(files: dict[str, str | bytes], outdir: str | Path, force: b
     try:
         for fname, text in files.items():
             (tmp / fname).write_bytes(text if isinstance(text, bytes) else text.encode())
+        publish_permissions(tmp)
         replace_directory(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,7 @@ zoo model's constructor, which check them (pipeline/data.py, pipeline/model.py).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,16 +42,33 @@ def non_negative_int(v):
     return v
 
 
+def _finite_number(v) -> bool:
+    # YAML's .inf / .nan are floats; an int too large for a float would overflow where it is used
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def positive_number(v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+    if not _finite_number(v) or not v > 0:
         raise ValueError("must be a positive number")
     return float(v)
 
 
 def non_negative_number(v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+    if not _finite_number(v) or not v >= 0:
         raise ValueError("must be a non-negative number")
     return float(v)
+
+
+def seed_int(v):
+    # torch.manual_seed and numpy's generators take seeds below 2**32
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**32:
+        raise ValueError("must be an integer in [0, 2**32)")
+    return v
 
 
 def fraction(v):
@@ -95,7 +113,7 @@ def name_text(v):
 REQUIRED = object()
 SCHEMA: dict[str, dict[str, tuple[Callable, object]]] = {
     "train": {"epochs": (positive_int, 10), "batch_size": (positive_int, 64), "lr": (positive_number, 3e-3),
-              "seed": (non_negative_int, 0), "threads": (positive_int, 1), "schedule": (one_of(*SCHEDULES), "cosine"),
+              "seed": (seed_int, 0), "threads": (positive_int, 1), "schedule": (one_of(*SCHEDULES), "cosine"),
               "weight_decay": (non_negative_number, 0.0), "label_smoothing": (fraction, 0.0),
               "keep_best": (boolean, True), "qat_epochs": (non_negative_int, 0), "qat_lr": (positive_number, 5e-4)},
     "prune": {"method": (one_of(*PRUNE_METHODS), "none"), "sparsity": (fraction, 0.5),
@@ -223,7 +241,11 @@ def apply_overrides(document: dict, overrides: list[str], path: str) -> dict:
         section = document.setdefault(parts[0], {})
         if not isinstance(section, dict):
             raise ConfigError(f"{path}: override {item!r}: {parts[0]} is not a section")
-        section[parts[1]] = yaml.safe_load(value) if value.strip() else None
+        try:
+            section[parts[1]] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: override {item!r}: value is not valid YAML "
+                              f"({getattr(exc, 'problem', None) or exc})") from None
     return document
 
 

@@ -44,12 +44,16 @@ def build_model(config: PipelineConfig, dataset: Dataset, seed: int | None = Non
     for name, axis in FROM_SAMPLE.get(len(shape), {}).items():
         if name in names and name not in params:
             params[name] = shape[axis]
-    if dataset.task == "classification" and "classes" in names and "classes" not in params:
-        params["classes"] = len(dataset.classes)
+    if dataset.task == "classification" and "classes" in names:
+        if "classes" not in params:
+            params["classes"] = len(dataset.classes)
+        elif params["classes"] != len(dataset.classes):
+            raise config.error("model.classes", f"is {params['classes']!r} but the data has {len(dataset.classes)} "
+                                                f"classes (leave it out to take the data's)")
     torch.manual_seed(config.train.seed if seed is None else seed)
     try:
         model = ZOO[arch](**params)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RuntimeError) as exc:  # RuntimeError: torch on e.g. negative widths
         raise config.error("model", f"{arch}({', '.join(f'{k}={v!r}' for k, v in params.items())}): {exc}") from None
     if tuple(model.input_shape[1:]) != shape:
         given = ", ".join(f"{k}={params[k]}" for k in params if k in FROM_SAMPLE.get(len(shape), {}))

@@ -74,16 +74,37 @@ def _fmt(task: str, result: dict) -> str:
 def run_pipeline(config: PipelineConfig, outdir: str | Path | None = None, force: bool = False,
                  log: Callable[[str], None] = print) -> dict:
     """Run every stage of `config`; returns the summary (also written to OUTDIR/summary.json)."""
-    import torch
-
-    from mcuforge.pipeline.data import load_dataset
     from mcuforge.pipeline.deploy import check_target
-    from mcuforge.pipeline.model import build_model, check_fit
-    from mcuforge.pipeline.report import write_summary
 
     outdir = Path(outdir) if outdir else DEFAULT_ROOT / config.name
     check_outdir(outdir, force)
     check_target(config)
+    tmp = make_staging_dir(outdir)
+    try:
+        return _run_stages(config, outdir, tmp, log)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def make_staging_dir(outdir: Path) -> Path:
+    """The temporary sibling of `outdir` the run writes into, made before any slow stage so that an unwritable
+    output location fails at once. Absolute: the emulator runs in a directory of its own and is given paths."""
+    try:
+        outdir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent.resolve()))
+    except OSError as exc:
+        where = f" at {exc.filename}" if exc.filename else ""  # the parent, or mkdtemp's random name
+        raise McuforgeError(f"{outdir}: cannot create the output directory ({exc.strerror or exc}{where})") from None
+
+
+def _run_stages(config: PipelineConfig, outdir: Path, tmp: Path, log: Callable[[str], None]) -> dict:
+    import torch
+
+    from mcuforge.pipeline.data import load_dataset
+    from mcuforge.pipeline.model import build_model, check_fit
+    from mcuforge.pipeline.report import write_summary
+
     stages = 9 + (config.prune.method != "none") + config.qat
     clock = StageClock(log, stages)
     log(f"pipeline {config.name} ({config.path}) -> {outdir}/")
@@ -102,9 +123,6 @@ def run_pipeline(config: PipelineConfig, outdir: str | Path | None = None, force
                      f"parameters; int8 estimate flash {fit.flash_bytes:,} B of {fit.flash_limit:,}, RAM "
                      f"{fit.ram_bytes:,} B of {fit.ram_limit:,}: fits")
 
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    # absolute: the emulator runs in a directory of its own and is given the firmware's path
-    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent.resolve()))
     threads = torch.get_num_threads()
     torch.set_num_threads(config.train.threads)  # small models: more threads mostly add synchronization
     try:
@@ -119,13 +137,10 @@ def run_pipeline(config: PipelineConfig, outdir: str | Path | None = None, force
         summary["wall_seconds"] = dict(clock.seconds)
         summary["total_seconds"] = clock.elapsed()
         write_summary(tmp / "summary.json", summary)
-        from mcuforge.codegen.project import replace_directory
+        from mcuforge.codegen.project import publish_permissions, replace_directory
 
-        tmp.chmod(0o755)
+        publish_permissions(tmp)
         replace_directory(tmp, outdir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     finally:
         torch.set_num_threads(threads)
     return summary

@@ -34,6 +34,11 @@ def test_defaults_and_open_sections():
     ("prune", {"sparsity": 1.0}, "prune.sparsity must be a number in [0, 1), got 1.0"),
     ("quantize", {"method": "kl"}, "quantize.method must be one of minmax, percentile, mse, got 'kl'"),
     ("target", {"ram_kb": -4}, "target.ram_kb must be a positive number, got -4"),
+    ("train", {"lr": float("inf")}, "train.lr must be a positive number, got inf"),
+    ("train", {"lr": float("nan")}, "train.lr must be a positive number, got nan"),
+    ("target", {"flash_kb": 10**400}, f"target.flash_kb must be a positive number, got {10**400!r}"),
+    ("train", {"seed": 2**32}, "train.seed must be an integer in [0, 2**32), got 4294967296"),
+    ("train", {"seed": -1}, "train.seed must be an integer in [0, 2**32), got -1"),
     ("verify", {"sample": 3}, "verify.sample is not a field (fields: samples, split)"),
     ("report", [1, 2], "report must be a mapping of fields"),
 ])
@@ -74,6 +79,11 @@ def test_overrides(tmp_path):
         load_config(path, ["epochs=2"])
     with pytest.raises(ConfigError, match="train.epochs must be a positive integer, got -1"):
         load_config(path, ["train.epochs=-1"])
+    with pytest.raises(ConfigError, match=r"k\.yaml: override 'train\.epochs=\[1': value is not valid YAML"):
+        load_config(path, ["train.epochs=[1"])
+    assert load_config(path, ["train.seed=4294967295", "train.lr=.5"]).train.seed == 2**32 - 1
+    with pytest.raises(ConfigError, match=r"train\.lr must be a positive number, got inf"):
+        load_config(path, ["train.lr=.inf"])
 
 
 @pytest.mark.parametrize("example", ["kws", "anomaly", "vww"])

@@ -37,6 +37,14 @@ def test_model_errors_name_the_field():
     with pytest.raises(ConfigError, match=r"ds_cnn takes inputs of shape \[1, 49, 8\] .* but the data's samples "
                                           r"are \[1, 12, 8\]"):
         build_model(config, data)
+    config, data = tiny(model={"arch": "ds_cnn", "width": -3})  # torch refuses it with a RuntimeError
+    with pytest.raises(ConfigError, match=r"^tiny.yaml: model ds_cnn\(width=-3, .*negative dimension"):
+        build_model(config, data)
+    config, data = tiny(model={"arch": "ds_cnn", "width": 8, "classes": 5})
+    with pytest.raises(ConfigError, match=r"^tiny.yaml: model.classes is 5 but the data has 3 classes"):
+        build_model(config, data)
+    config, data = tiny(model={"arch": "ds_cnn", "width": 8, "classes": 3})  # stating the right count is fine
+    assert build_model(config, data).arch_params["classes"] == 3
 
 
 def test_fit_refusal_names_the_overflowing_layer():

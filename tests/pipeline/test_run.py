@@ -61,6 +61,13 @@ def test_output_directory_holds_every_artifact(finished):
     assert "Pipeline results" in page and "test_shifted" in page and "noisier patterns" in page
 
 
+def test_output_directories_are_readable_by_all(finished):
+    _, out, _, _, _ = finished  # mkdtemp makes 0700 directories; the published output is 0755 throughout
+    modes = {str(p.relative_to(out.parent)): oct(p.stat().st_mode & 0o777) for p in (out, *out.rglob("*"))
+             if p.is_dir()}
+    assert "out/c" in modes and set(modes.values()) == {"0o755"}, modes
+
+
 def test_summary_has_every_number(finished):
     _, _, s, _, _ = finished
     assert s["quantization"]["method"] == "QAT" and s["prune"]["method"] == "magnitude"
@@ -113,3 +120,22 @@ def test_target_without_an_emulator_is_refused(tmp_path, capsys):
     assert main(["pipeline", str(config), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "target.name 'cortex-m0plus' cannot be verified here" in err and "cortex-m4" in err
+
+
+def test_unusable_output_location_is_refused_before_the_data_stage(tmp_path, capsys):
+    config = write_config(tmp_path, TINY_CONFIG)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # a file where the output's parent directory should be (works as root too)
+    assert main(["pipeline", str(config), "-o", str(blocker / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"mcuforge: error: {blocker / 'out'}: cannot create the output directory (File exists "
+                            f"at {blocker})\n")
+    assert "] data" not in captured.out
+
+
+def test_override_that_is_not_yaml_is_one_line(tmp_path, capsys):
+    config = write_config(tmp_path, TINY_CONFIG)
+    assert main(["pipeline", str(config), "-o", str(tmp_path / "out"), "--set", "train.epochs=[1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"mcuforge: error: {config}: override 'train.epochs=[1': value is not valid YAML")
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
