@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mcuforge.apps.anomaly import FAULTS, simulate, vibration_features
+from mcuforge.apps.anomaly import FAULTS, simulated_feature_sets
 from mcuforge.apps.anomaly.detector import (
     export_int8,
     fit_detector,
@@ -49,11 +49,7 @@ def main() -> None:
     torch.set_num_threads(1)
     start = time.time()
 
-    def features(fault: str, count: int, seed: int) -> np.ndarray:
-        return vibration_features(simulate(fault, count, seed))
-
-    train, val = features("normal", args.train, 1), features("normal", args.test, 2)
-    test = {fault: features(fault, args.test, 3 + i) for i, fault in enumerate(FAULTS)}
+    train, val, test = simulated_feature_sets(args.train, args.test, args.test)
     detector = fit_detector(train, val)
     graph = export_int8(detector, train)
     use_qemu = not args.no_qemu and shutil.which("qemu-system-arm") is not None

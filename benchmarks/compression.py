@@ -84,25 +84,12 @@ def widths(dataset: str, student: bool = False) -> dict:
 
 
 def float_cnn(side: int, c1: int, c2: int, hidden: int) -> nn.Sequential:
-    """conv-bn-relu-pool x2, dense-relu, dense: the layers a QAT twin (qat_cnn) mirrors one for one."""
+    """conv-bn-relu-pool x2, dense-relu, dense: each conv-bn-relu and dense(-relu) becomes one QAT
+    layer (qat.prepare_qat)."""
     flat = c2 * (side // 4) ** 2
     return nn.Sequential(nn.Conv2d(1, c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(c1, c2, 3, padding=1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(flat, hidden), nn.ReLU(), nn.Linear(hidden, 10))
-
-
-def qat_cnn(trained: nn.Sequential) -> nn.Sequential:
-    """The QAT model (compress/qat.py) of float_cnn, starting from its trained weights and batch norms."""
-    conv1, bn1, conv2, bn2, fc1, fc2 = (trained[i] for i in (0, 1, 4, 5, 9, 11))
-    q = nn.Sequential(qat.ActivationQuantizer(), qat.QConv2d(1, conv1.out_channels, 3, padding=1), nn.MaxPool2d(2),
-                      qat.QConv2d(conv1.out_channels, conv2.out_channels, 3, padding=1), nn.MaxPool2d(2),
-                      nn.Flatten(), qat.QLinear(fc1.in_features, fc1.out_features, activation="relu"),
-                      qat.QLinear(fc2.in_features, 10))
-    for qlayer, layer, bn in ((q[1], conv1, bn1), (q[3], conv2, bn2), (q[6], fc1, None), (q[7], fc2, None)):
-        qlayer.layer.load_state_dict(layer.state_dict())
-        if bn is not None:
-            qlayer.bn.load_state_dict(bn.state_dict())
-    return q
 
 
 # --- training ------------------------------------------------------------------------------------------------
@@ -174,9 +161,9 @@ def run_dataset(dataset: str, settings: Settings, log=print) -> list[dict]:
     for method in PTQ_METHODS:
         done(measure(f"PTQ int8 ({method})", int8_graph(model, train, settings, method), test))
 
-    q = finetune(qat_cnn(model), train, tune, lr=5e-4)
+    q = finetune(qat.prepare_qat(model), train, tune, lr=5e-4)
     done(measure("QAT int8", qat_graph(q, train, settings, "int8"), test))
-    q4 = finetune(qat.set_weight_bits(qat_cnn(model), 4), train, tune, lr=5e-4)
+    q4 = finetune(qat.set_weight_bits(qat.prepare_qat(model), 4), train, tune, lr=5e-4)
     done(measure("INT4 weights (QAT)", qat_graph(q4, train, settings, "int4"), test,
                  note="int4 QAT (int8 activations)"))
 

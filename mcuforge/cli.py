@@ -198,6 +198,17 @@ def cmd_demo(args) -> int:
     return run_pipeline_demo()
 
 
+def _add_compat(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
+                   help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
+
+
+def _add_sparse(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sparse", choices=("auto", "off"), default="auto",
+                   help="pruned weights stored sparse where that saves flash (auto, default) or always dense (off: "
+                        "the dense SIMD kernels are 1.5-3x faster on Cortex-M4)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mcuforge", description="Neural networks to verified C for microcontrollers")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,17 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="C prefix of the library (default: the model file name)")
     p.add_argument("--target", default="host", help="target profile (host)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
-    p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
-                   help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
+    _add_compat(p)
     p.add_argument("--alignment", type=int, default=8, choices=(4, 8, 16, 32), help="arena alignment in bytes")
     p.add_argument("--ram-limit", type=int, default=None, help="fail if the arena needs more bytes than this")
     p.add_argument("--weights-blob", action="store_true",
                    help="put weights in NAME_weights.bin (checked at init) for field updates")
     p.add_argument("--io-in-arena", action="store_true",
                    help="plan the inputs and outputs inside the arena, as TFLite Micro does (NAME.h: NAME_INPUT_PTR)")
-    p.add_argument("--sparse", choices=("auto", "off"), default="auto",
-                   help="pruned weights stored sparse where that saves flash (auto, default) or always dense (off: "
-                        "the dense SIMD kernels are 1.5-3x faster on Cortex-M4)")
+    _add_sparse(p)
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("quantize", help="post-training int8 quantization of a float model with calibration data")
@@ -253,13 +261,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "cortex-m7, cortex-m33)")
     p.add_argument("--name", help="C prefix of the library (default: the model file name)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output directory")
-    p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
-                   help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
+    _add_compat(p)
     p.add_argument("--alignment", type=int, default=8, choices=(4, 8, 16, 32), help="arena alignment in bytes")
     p.add_argument("--opt", choices=("O2", "Os"), default="O2", help="optimization level of the cross build")
-    p.add_argument("--sparse", choices=("auto", "off"), default="auto",
-                   help="pruned weights stored sparse where that saves flash (auto, default) or always dense (off: "
-                        "the dense SIMD kernels are 1.5-3x faster on Cortex-M4)")
+    _add_sparse(p)
     p.add_argument("--profile", action="store_true",
                    help="count instructions per layer in an emulator and estimate cycles and latency")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -272,8 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=ENGINES, default="reference")
     p.add_argument("--target", default="cortex-m4", help="target profile for --engine qemu (cortex-m3, cortex-m4, "
                                                           "cortex-m7)")
-    p.add_argument("--compat", choices=("tflm", "litert"), default="tflm",
-                   help="integer arithmetic bit-exact with TFLite Micro/CMSIS-NN (default) or LiteRT")
+    _add_compat(p)
     p.set_defaults(func=cmd_run)
 
     add_report_commands(sub)  # estimate, power, cascade, report (mcuforge/report/commands.py)

@@ -35,3 +35,15 @@ def shared_model(key: str) -> Path:
 @pytest.fixture(params=sorted(SHARED_MODELS))
 def shared_model_path(request) -> Path:
     return shared_model(request.param)
+
+
+@pytest.fixture
+def one_thread():
+    """PyTorch on one thread for the test: tiny models only pay overhead (and contention) for more."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+

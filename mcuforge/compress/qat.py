@@ -15,6 +15,8 @@ Build the model from these layers (NCHW, as any PyTorch model):
 Gradients pass the rounding straight through (STE), and are zeroed where an activation is clamped. A
 MagnitudePruner (prune.py) on a QAT model sets each layer's `weight_mask`, which every forward and the folding
 apply: pruned weights stay 0 through QAT training and conversion.
+`prepare_qat(model)` turns a trained float model (e.g. a zoo model) into these layers: conv -> batch norm
+[-> ReLU/ReLU6] into QConv2d, linear [-> batch norm] [-> ReLU/ReLU6] into QLinear, behind an input quantizer.
 
 `convert(model, example_input, calibration)` exports the model with its weights folded (`deploy_module`), imports
 it with from_torch and quantizes it with the learned activation ranges (ptq.quantize's `ranges`), each matched to
@@ -210,6 +212,78 @@ class QLinear(_QuantLayer):
 
     def _float_layer(self) -> nn.Module:
         return nn.Linear(self.layer.in_features, self.layer.out_features)
+
+
+# --- float models (e.g. the zoo's) as QAT layers ---------------------------------------------------------------------
+
+def _activation_name(module: nn.Module | None) -> str | None:
+    if isinstance(module, nn.ReLU6):
+        return "relu6"
+    if isinstance(module, nn.ReLU):
+        return "relu"
+    return None
+
+
+def _qat_sequential(seq: nn.Sequential) -> nn.Module:
+    """Conv2d -> BatchNorm2d [-> ReLU/ReLU6] becomes one QConv2d, Linear [-> BatchNorm1d] [-> ReLU/ReLU6] one
+    QLinear (weights and batch-norm state carried over); other modules are converted recursively."""
+    items, out, i = list(seq), [], 0
+    while i < len(items):
+        m = items[i]
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if isinstance(m, nn.Conv2d) and isinstance(nxt, nn.BatchNorm2d):
+            after = items[i + 2] if i + 2 < len(items) else None
+            act = _activation_name(after)
+            q = QConv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.groups,
+                        batchnorm=True, activation=act)
+            q.layer.load_state_dict(m.state_dict(), strict=False)
+            if m.bias is not None:  # QConv2d with batch norm has no conv bias: fold it into the BN mean
+                with torch.no_grad():
+                    nxt.running_mean.sub_(m.bias)
+            q.bn.load_state_dict(nxt.state_dict())
+            out.append(q)
+            i += 3 if act else 2
+            continue
+        if isinstance(m, nn.Linear):
+            bn = nxt if isinstance(nxt, nn.BatchNorm1d) else None
+            after = items[i + (2 if bn is not None else 1)] if i + (2 if bn is not None else 1) < len(items) else None
+            act = _activation_name(after)
+            out.append(_qlinear(m, bn, act))
+            i += 1 + (bn is not None) + (act is not None)
+            continue
+        out.append(prepare_qat_layers(m))
+        i += 1
+    return nn.Sequential(*out)
+
+
+def _qlinear(m: nn.Linear, bn: nn.BatchNorm1d | None, act: str | None):
+    q = QLinear(m.in_features, m.out_features, activation=act)
+    q.layer.load_state_dict(m.state_dict())
+    if bn is not None:
+        q.bn = bn  # _QuantLayer folds any batch norm it holds (per output channel)
+    return q
+
+
+def prepare_qat_layers(module: nn.Module) -> nn.Module:
+    """`module` with its conv-bn(-act) and linear(-act) runs as QAT layers, in place for custom modules."""
+    if isinstance(module, nn.Sequential):
+        return _qat_sequential(module)
+    if isinstance(module, nn.Linear):
+        return _qlinear(module, None, None)
+    for name, child in list(module.named_children()):
+        setattr(module, name, prepare_qat_layers(child))
+    return module
+
+
+def prepare_qat(model: nn.Module) -> nn.Module:
+    """A QAT copy of a trained float model (e.g. a zoo model; its `input_shape`, if any, carried over): an input
+    quantizer, then the model's layers as QConv2d / QLinear."""
+    qat = nn.Sequential()
+    qat.add_module("input_quant", ActivationQuantizer())
+    qat.add_module("model", prepare_qat_layers(copy.deepcopy(model)))
+    if hasattr(model, "input_shape"):
+        qat.input_shape = model.input_shape
+    return qat
 
 
 def _check_bits(bits: int) -> int:

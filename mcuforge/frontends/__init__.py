@@ -7,6 +7,19 @@ from pathlib import Path
 from mcuforge.errors import ModelFormatError
 
 
+def read_model_file(path: Path) -> bytes:
+    """A model file's bytes; a missing or unreadable file is a ModelFormatError naming it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ModelFormatError(f"{path}: is a directory, not a model file") from None
+    except OSError as exc:
+        raise ModelFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    return data
+
+
 def load_model(path: str | Path):
     """Load a model file into a validated, simplified Graph (front end chosen by file suffix)."""
     from mcuforge.ir.validate import validate_graph

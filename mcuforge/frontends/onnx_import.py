@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mcuforge.errors import ModelFormatError, UnsupportedOpError
+from mcuforge.frontends import read_model_file
 from mcuforge.frontends.onnx_values import (
     NCHW_TO_NHWC,
     ImportContext,
@@ -48,15 +49,7 @@ def supported_onnx_ops() -> list[str]:
 
 def load_onnx(path: str | Path) -> Graph:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFormatError(f"{path}: is a directory, not a model file") from None
-    except OSError as exc:
-        raise ModelFormatError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_onnx(data, str(path), weights_dir=path.parent)
+    return parse_onnx(read_model_file(path), str(path), weights_dir=path.parent)
 
 
 def parse_onnx(model, source: str = "<onnx>", weights_dir: Path | None = None) -> Graph:

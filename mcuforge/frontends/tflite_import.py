@@ -8,7 +8,14 @@ import numpy as np
 import tflite
 
 from mcuforge.errors import ModelFormatError, UnsupportedOpError
-from mcuforge.frontends.tflite_schema import OPCODE_NAMES, OPTIONS_TYPES, TENSOR_TYPE_NAMES, TENSOR_TYPES, read_options
+from mcuforge.frontends import read_model_file
+from mcuforge.frontends.tflite_schema import (
+    OPCODE_NAMES,
+    OPTIONS_TYPES,
+    TENSOR_TYPE_NAMES,
+    TENSOR_TYPES,
+    read_options,
+)
 from mcuforge.ir import Graph, Op, Quantization, Tensor
 from mcuforge.ops.registry import OPS, SUPPORTED_OPS_HINT, get_op
 from mcuforge.quant.int4 import BITS_KEY, unpack_int4
@@ -18,15 +25,7 @@ INT4_TYPE = tflite.TensorType.INT4
 
 def load_tflite(path: str | Path) -> Graph:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFormatError(f"{path}: is a directory, not a model file") from None
-    except OSError as exc:
-        raise ModelFormatError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_tflite(data, str(path))
+    return parse_tflite(read_model_file(path), str(path))
 
 
 def parse_tflite(data: bytes, source: str = "<bytes>") -> Graph:

@@ -17,13 +17,14 @@ from torch import nn
 from mcuforge.compress.prune import (
     GradualPruner,
     MagnitudePruner,
+    keep_zeros,
     prunable_layers,
     weight_sparsity,
 )
+from mcuforge.compress.qat import prepare_qat
 from mcuforge.compress.training import train
 from mcuforge.pipeline.config import PipelineConfig
 from mcuforge.pipeline.data import Dataset
-from mcuforge.pipeline.model import prepare_qat
 from mcuforge.pipeline.tasks import float_outputs, loss_fn, scores, training_pairs
 
 
@@ -159,9 +160,7 @@ def train_qat(config: PipelineConfig, dataset: Dataset, model: nn.Module,
     if masks:
         # the QAT layers keep each float layer's weight under `<layer>.layer`; hold the same zeros there
         layers = {name: m for name, m in prunable_layers(qat).items() if float((m.weight == 0).sum()) > 0}
-        pruner = MagnitudePruner(qat, layers, scope="layer")
-        for name, layer in layers.items():
-            pruner.masks[name] = (layer.weight != 0).float()
+        pruner = keep_zeros(qat, layers)
     data = training_pairs(dataset.task, *dataset.splits["train"])
     fine_tune(qat, data, loss_fn(dataset.task, t.label_smoothing), t.qat_epochs, t.qat_lr, t.batch_size, t.seed + 2)
     if pruner is not None:

@@ -23,9 +23,9 @@ from mcuforge.targets.build import (
     LINK_FLAGS,
     SECTION_CFLAGS,
     STRICT_CFLAGS,
-    _run_tool,
     cross_compiler,
     render_linker_script,
+    run_tool,
 )
 from mcuforge.targets.profiles import TargetProfile, buildable_profile
 from mcuforge.targets.qemu import QEMU_TARGETS_HINT, boot
@@ -61,11 +61,11 @@ def build_app_firmware(sources: Iterable[str | Path], include_dirs: Iterable[str
         target_obj = obj / f"{source.stem}.o"
         if target_obj in objects.values():
             raise McuforgeError(f"{source}: a second C file named {source.stem}.c in one firmware")
-        _run_tool([gcc, *flags, "-c", str(source), "-o", str(target_obj)], f"{profile.name}: compiling {source.name}")
+        run_tool([gcc, *flags, "-c", str(source), "-o", str(target_obj)], f"{profile.name}: compiling {source.name}")
         objects[source] = target_obj
     elf = outdir / elf_name
     # -lm after the objects: float front ends and kernels call logf/expf/...
-    _run_tool([gcc, *profile.gcc_flags, *LINK_FLAGS, f"-T{firmware / 'link.ld'}", *map(str, objects.values()), "-lm",
+    run_tool([gcc, *profile.gcc_flags, *LINK_FLAGS, f"-T{firmware / 'link.ld'}", *map(str, objects.values()), "-lm",
                "-o", str(elf)], f"{profile.name}: linking {elf.name}")
     return AppFirmware(elf, profile)
 

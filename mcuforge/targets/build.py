@@ -70,7 +70,7 @@ def cross_compiler() -> str:
     return gcc
 
 
-def _run_tool(cmd: list[str], what: str) -> None:
+def run_tool(cmd: list[str], what: str) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()] or ["(no output)"]
@@ -166,12 +166,12 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
         for src in sources:
             # runner objects get a prefix so no model name can collide with them
             dst = obj / (f"runner_{src.stem}.o" if src.parent == firmware else f"{src.stem}.o")
-            _run_tool([gcc, *cflags, "-c", str(src), "-o", str(dst)], f"{profile.name}: compiling {src.name}")
+            run_tool([gcc, *cflags, "-c", str(src), "-o", str(dst)], f"{profile.name}: compiling {src.name}")
             objects[dst.stem] = dst
         elf, map_file = tmp / f"{prefix}.elf", tmp / f"{prefix}.map"
         # -lm after the objects: float kernels call expf/tanhf
-        _run_tool([gcc, *profile.gcc_flags, *LINK_FLAGS, f"-T{firmware / 'link.ld'}", f"-Wl,-Map={map_file}",
-                   *map(str, objects.values()), "-lm", "-o", str(elf)], f"{profile.name}: linking {elf.name}")
+        run_tool([gcc, *profile.gcc_flags, *LINK_FLAGS, f"-T{firmware / 'link.ld'}", f"-Wl,-Map={map_file}",
+                  *map(str, objects.values()), "-lm", "-o", str(elf)], f"{profile.name}: linking {elf.name}")
         replace_directory(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from mcuforge.apps.anomaly import simulate, vibration_features
+from mcuforge.apps.anomaly import simulated_feature_sets
 from mcuforge.apps.anomaly.detector import (
     export_int8,
     fit_detector,
@@ -27,9 +27,7 @@ def test_roc_auc():
 @pytest.fixture(scope="module")
 def trained():
     torch.set_num_threads(1)
-    train, val = vibration_features(simulate("normal", 150, 1)), vibration_features(simulate("normal", 40, 2))
-    test = {f: vibration_features(simulate(f, 40, 3 + i))
-            for i, f in enumerate(["normal", "imbalance", "misalignment", "outer_race", "inner_race"])}
+    train, val, test = simulated_feature_sets(150, 40, 40)
     return fit_detector(train, val, epochs=25), train, test
 
 

@@ -25,14 +25,6 @@ def benchmark():
     return module
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_quick_digits_table(benchmark, one_thread):
     rows = benchmark.run_dataset("digits8x8", benchmark.QUICK, log=lambda _: None)
     by_name = {r["name"]: r for r in rows}

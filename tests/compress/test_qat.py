@@ -15,13 +15,7 @@ from mcuforge.quant.qparams import asymmetric_qparams, fake_quantize, quantize_s
 from mcuforge.runtime.reference import run_reference
 from tests.compress.digits import digits
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: threads only add overhead (and contention on a shared machine)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_weight_fake_quant_equals_ptq_rounding():

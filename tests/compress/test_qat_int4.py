@@ -19,13 +19,7 @@ from mcuforge.quant.qparams import quantize_symmetric
 from mcuforge.runtime.reference import run_reference
 from tests.compress.digits import digits
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def small_cnn(weight_bits=8):

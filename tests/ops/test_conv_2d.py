@@ -139,18 +139,25 @@ CHAINS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CHAINS))
-def test_chain_output_overwrites_consumed_input_rows(case):
-    """The planner places a conv's output over the input rows it has consumed (row_window); the generated C runs
-    with those overlapping buffers and must still equal the reference."""
+def chain_graph(case: str, prune=None):
+    """(graph, each conv's output) of CHAINS[case]; `prune(graph, weights name, k)` edits layer k's filter."""
     x_shape, layers = CHAINS[case]
     b = GraphBuilder(seed=11)
     t = b.input("x", x_shape, scale=0.04, zero_point=-7)
     names = []
     for k, (out_c, kernel, attrs) in enumerate(layers):
         t = _chain_conv(b, t, f"c{k}", out_c, kernel, **attrs)
+        if prune is not None:
+            prune(b.graph, f"c{k}_w", k)
         names.append(t)
-    graph = b.build(t)
+    return b.build(t), names
+
+
+@pytest.mark.parametrize("case", sorted(CHAINS))
+def test_chain_output_overwrites_consumed_input_rows(case):
+    """The planner places a conv's output over the input rows it has consumed (row_window); the generated C runs
+    with those overlapping buffers and must still equal the reference."""
+    graph, names = chain_graph(case)
     plan = plan_arena(graph)
     check_plan(graph, plan)
     overlapped = [(a, c) for a, c in zip(names, names[1:-1]) if plan.location(c)[1] < plan.location(a)[1]]

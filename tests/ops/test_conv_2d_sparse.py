@@ -15,7 +15,7 @@ from mcuforge.runtime.reference import run_reference
 from tests.builders import GraphBuilder
 from tests.codegen.plan_check import check_plan
 from tests.golden import check_graph_golden
-from tests.ops.test_conv_2d import CHAINS, INT8_CASES, _chain_conv
+from tests.ops.test_conv_2d import CHAINS, INT8_CASES, chain_graph
 
 KERNEL = "conv_2d_sparse_s8"
 
@@ -118,15 +118,7 @@ def test_dense_filters_stay_dense():
 def test_sparse_chain_overwrites_consumed_input_rows(case):
     """The planner's row-streaming overlap (row_window) holds for the sparse kernel: its output placed over the
     input rows it has consumed still equals the reference."""
-    x_shape, layers = CHAINS[case]
-    b = GraphBuilder(seed=11)
-    t = b.input("x", x_shape, scale=0.04, zero_point=-7)
-    names = []
-    for k, (out_c, kernel, attrs) in enumerate(layers):
-        t = _chain_conv(b, t, f"c{k}", out_c, kernel, **attrs)
-        zero_out(b.graph, f"c{k}_w", 0.85, seed=k)
-        names.append(t)
-    check_chain_overlaps(b.build(t), names)
+    check_chain_overlaps(*chain_graph(case, lambda graph, w, k: zero_out(graph, w, 0.85, seed=k)))
 
 
 def test_sparse_weights_from_a_weights_blob(tmp_path):

@@ -101,9 +101,9 @@ def _chain_depthwise(b, x, name, kernel, multiplier=1, **attrs):
                 **attrs)
 
 
-def test_chain_output_overwrites_consumed_input_rows():
-    """Depthwise layers write over the input rows they have consumed (row_window), as MobileNet's do; the C runs
-    with those overlapping buffers and must still equal the reference. 20 channels: a full block and a tail."""
+def chain_graph(prune=None):
+    """(graph, each layer's output) of five depthwise layers; `prune(graph, weights name, k)` edits layer k's
+    filter."""
     b = GraphBuilder(seed=13)
     t = b.input("x", (1, 13, 9, 10), scale=0.04, zero_point=-9)
     names = []
@@ -112,8 +112,16 @@ def test_chain_output_overwrites_consumed_input_rows():
             (3, 1, dict(dilation_h_factor=2, dilation_w_factor=2)), (2, 1, dict(padding="VALID")),
             (3, 1, {})]):
         t = _chain_depthwise(b, t, f"d{k}", kernel, multiplier, **attrs)
+        if prune is not None:
+            prune(b.graph, f"d{k}_w", k)
         names.append(t)
-    graph = b.build(t)
+    return b.build(t), names
+
+
+def test_chain_output_overwrites_consumed_input_rows():
+    """Depthwise layers write over the input rows they have consumed (row_window), as MobileNet's do; the C runs
+    with those overlapping buffers and must still equal the reference. 20 channels: a full block and a tail."""
+    graph, names = chain_graph()
     plan = plan_arena(graph)
     check_plan(graph, plan)
     overlapped = [(a, c) for a, c in zip(names, names[1:-1]) if plan.location(c)[1] < plan.location(a)[1]]

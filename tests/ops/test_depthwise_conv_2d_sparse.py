@@ -5,7 +5,6 @@ import pytest
 
 from mcuforge.quant import sparse
 from mcuforge.quant.sparse import flash_saved, sparse_bytes, use_sparse
-from tests.builders import GraphBuilder
 from tests.golden import check_graph_golden
 from tests.ops.test_conv_2d_sparse import (
     check_chain_overlaps,
@@ -14,7 +13,7 @@ from tests.ops.test_conv_2d_sparse import (
     weight_bytes,
     zero_out,
 )
-from tests.ops.test_depthwise_conv_2d import INT8_CASES, _chain_depthwise
+from tests.ops.test_depthwise_conv_2d import INT8_CASES, chain_graph
 
 KERNEL = "depthwise_conv_2d_sparse_s8"
 
@@ -50,16 +49,6 @@ def test_flash_and_rule(monkeypatch):
 
 def test_sparse_chain_overwrites_consumed_input_rows():
     """The row-streaming overlap (row_window) holds for the sparse kernel."""
-    b = GraphBuilder(seed=13)
-    t = b.input("x", (1, 13, 9, 10), scale=0.04, zero_point=-9)
-    names = []
-    for k, (kernel, multiplier, attrs) in enumerate([
-            (3, 2, dict(fused_activation_function="RELU6")), (3, 1, dict(stride_h=2, stride_w=2)),
-            (3, 1, dict(dilation_h_factor=2, dilation_w_factor=2)), (2, 1, dict(padding="VALID")),
-            (3, 1, {})]):
-        t = _chain_depthwise(b, t, f"d{k}", kernel, multiplier, **attrs)
-        zero_out(b.graph, f"d{k}_w", 0.9, seed=k)
-        names.append(t)
-    graph = b.build(t)
+    graph, names = chain_graph(lambda graph, w, k: zero_out(graph, w, 0.9, seed=k))
     assert len(flash_saved(graph)) == 5
     check_chain_overlaps(graph, names)

@@ -41,13 +41,8 @@ TINY_CONFIG = {
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: threads only add overhead (and contention on a shared machine)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread):
+    """Every pipeline test trains tiny models: one torch thread (tests/conftest.py)."""
 
 
 def write_config(tmp_path, document: dict, name: str = "tiny.yaml"):

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from mcuforge.compress.qat import prepare_qat
 from mcuforge.errors import DoesNotFitError
 from mcuforge.pipeline.config import ConfigError, parse_config
 from mcuforge.pipeline.data import load_dataset
-from mcuforge.pipeline.model import build_model, check_fit, prepare_qat
+from mcuforge.pipeline.model import build_model, check_fit
 from tests.pipeline.conftest import TINY_CONFIG, TINY_SHAPE
 
 

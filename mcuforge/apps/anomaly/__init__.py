@@ -6,9 +6,10 @@ from mcuforge.apps.anomaly.features import (
            FeatureConfig,
            Standardizer,
            band_edges,
+           simulated_feature_sets,
            vibration_features,
 )
 from mcuforge.apps.anomaly.simulator import CHANNELS, FAULTS, Bearing, Machine, simulate
 
 __all__ = ["CHANNELS", "FAULTS", "Bearing", "FeatureConfig", "Machine", "Standardizer", "band_edges", "simulate",
-           "vibration_features"]
+           "simulated_feature_sets", "vibration_features"]

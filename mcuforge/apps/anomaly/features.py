@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcuforge.apps.anomaly.simulator import FAULTS, simulate
 from mcuforge.errors import InputError
 
 
@@ -69,11 +70,6 @@ def band_edges(config: FeatureConfig) -> np.ndarray:
     return np.asarray(edges)
 
 
-def band_centers_hz(config: FeatureConfig) -> np.ndarray:
-    edges = band_edges(config)
-    return (edges[:-1] + edges[1:] - 1) / 2 * config.sample_rate / config.frame_length
-
-
 def power_spectrum(clips: np.ndarray, config: FeatureConfig) -> np.ndarray:
     """Welch power P_k (see the module docstring): [..., channels, num_bins], float64."""
     n, step = config.frame_length, config.frame_step
@@ -110,3 +106,14 @@ class Standardizer:
 
     def __call__(self, features: np.ndarray) -> np.ndarray:
         return ((features - self.mean) / self.std).astype(np.float32)
+
+
+def simulated_feature_sets(n_train: int, n_val: int, n_test: int, config: FeatureConfig | None = None
+                           ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Features of simulated clips: normal training (seed 1) and validation (seed 2) sets, and `n_test` test
+    clips of every fault in FAULTS (seeds 3, 4, ...): (train, val, {fault: test})."""
+    def features(fault: str, count: int, seed: int) -> np.ndarray:
+        return vibration_features(simulate(fault, count, seed), config)
+
+    test = {fault: features(fault, n_test, 3 + i) for i, fault in enumerate(FAULTS)}
+    return features("normal", n_train, 1), features("normal", n_val, 2), test

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mcuforge.apps.anomaly.features import FeatureConfig, band_edges, hann_window
-from mcuforge.apps.c_library import write_c_library
+from mcuforge.apps.c_library import FFT_FILES, write_c_library
 from mcuforge.apps.host_harness import build_harness, run_harness
 from mcuforge.codegen.c_text import c_array_body, c_float
 from mcuforge.errors import InputError
@@ -66,7 +66,7 @@ def emit_features_c(outdir: str | Path, config: FeatureConfig | None = None) -> 
     if config.frame_length > 1 << 16:
         raise InputError("the C feature extractor indexes bins with uint16_t: frame_length <= 65536")
     generated = {"vibration_config.h": config_header(config), "vibration_tables.c": tables_source(config)}
-    return write_c_library(outdir, generated, C_DIR, LIBRARY_FILES)
+    return write_c_library(outdir, generated, C_DIR, LIBRARY_FILES, FFT_FILES)
 
 
 def run_features_host(clips: np.ndarray, config: FeatureConfig | None = None) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mcuforge.apps.c_library import FFT_FILES, SHARED_C_DIR
 from mcuforge.apps.kws.mfcc_c import C_DIR, LIBRARY_FILES, config_header, tables_source
 from mcuforge.apps.kws.streaming import (
     DetectorConfig,
@@ -91,6 +92,8 @@ def detector_files(graph, config: DetectorConfig | None = None, model_name: str 
     files["mfcc_tables.c"] = tables
     for name in LIBRARY_FILES + DETECTOR_FILES + ((HOST_MAIN,) if host_main else ()):
         files[name] = (C_DIR / name).read_text()
+    for name in FFT_FILES:
+        files[name] = (SHARED_C_DIR / name).read_text()
     files["kws_detector_config.h"] = detector_config_header(config, io, model_name)
     files["kws_detector_tables.c"] = detector_tables(config)
     return files

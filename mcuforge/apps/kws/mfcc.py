@@ -142,26 +142,31 @@ def frames(audio: np.ndarray, config: MfccConfig) -> np.ndarray:
     return audio[..., starts[:, None] + np.arange(config.frame_length)[None, :]]
 
 
-def magnitude_spectrogram(audio: np.ndarray, config: MfccConfig) -> np.ndarray:
-    windowed = frames(audio.astype(np.float64), config) * hann_window(config.frame_length)
-    return np.abs(np.fft.rfft(windowed, n=config.fft_size, axis=-1))
+def frames_log_mel(framed: np.ndarray, config: MfccConfig) -> np.ndarray:
+    """[..., num_mel_bins] float64 log(mel + log_offset) of frames [..., frame_length] (Hann window, |rfft|)."""
+    windowed = np.asarray(framed, dtype=np.float64) * hann_window(config.frame_length)
+    spectrum = np.abs(np.fft.rfft(windowed, n=config.fft_size, axis=-1))
+    return np.log(spectrum @ mel_weight_matrix(config) + config.log_offset)
+
+
+def log_mel_features(log_mel: np.ndarray, config: MfccConfig) -> np.ndarray:
+    """float32 features of a float64 log-mel spectrogram: its MFCCs, or itself when num_coefficients=0."""
+    if not config.num_coefficients:
+        return log_mel.astype(np.float32)
+    return (log_mel @ dct_matrix(config).T).astype(np.float32)
 
 
 def log_mel_spectrogram(audio, config: MfccConfig | None = None) -> np.ndarray:
     """[..., num_frames, num_mel_bins] float64 log(mel + log_offset) of (peak-normalized) clips."""
     config = config or get_preset()
-    spectrum = magnitude_spectrogram(_clips(audio, config), config)
-    return np.log(spectrum @ mel_weight_matrix(config) + config.log_offset)
+    return frames_log_mel(frames(_clips(audio, config), config), config)
 
 
 def mfcc(audio, config: MfccConfig | str | None = None) -> np.ndarray:
     """Features of [clip_samples] or [N, clip_samples] float audio: float32 [..., num_frames, num_features]
     (MFCCs, or the log-mel spectrogram when the preset has num_coefficients=0)."""
     config = get_preset(config) if isinstance(config, str) else (config or get_preset())
-    log_mel = log_mel_spectrogram(audio, config)
-    if not config.num_coefficients:
-        return log_mel.astype(np.float32)
-    return (log_mel @ dct_matrix(config).T).astype(np.float32)
+    return log_mel_features(log_mel_spectrogram(audio, config), config)
 
 
 def quantize_features(features: np.ndarray, scale: float, zero_point: int) -> np.ndarray:

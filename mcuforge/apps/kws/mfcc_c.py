@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from mcuforge.apps.c_library import FFT_FILES, write_c_library
+from mcuforge.apps.host_harness import build_harness, run_harness
 from mcuforge.apps.kws.mfcc import MfccConfig, dct_matrix, get_preset, hann_window, mel_weight_matrix
 from mcuforge.codegen.c_text import c_array_body, c_float
-from mcuforge.codegen.host import STRICT_CFLAGS, host_compiler
-from mcuforge.errors import InputError, ToolchainError
+from mcuforge.errors import InputError
 
 C_DIR = Path(__file__).parent / "c"
 LIBRARY_FILES = ("mfcc_frontend.h", "mfcc_frontend.c")
@@ -89,16 +88,9 @@ def emit_mfcc_c(outdir: str | Path, config: MfccConfig | str = "mlperf-kws") -> 
     config = get_preset(config) if isinstance(config, str) else config.check()
     if config.frame_step > config.frame_length:
         raise InputError(f"feature preset {config.name!r}: the C front end needs frame_step <= frame_length")
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     tables, n_weights = tables_source(config)
-    written = [outdir / "mfcc_config.h", outdir / "mfcc_tables.c"]
-    written[0].write_text(config_header(config, n_weights))
-    written[1].write_text(tables)
-    for name in LIBRARY_FILES:
-        shutil.copyfile(C_DIR / name, outdir / name)
-        written.append(outdir / name)
-    return written
+    generated = {"mfcc_config.h": config_header(config, n_weights), "mfcc_tables.c": tables}
+    return write_c_library(outdir, generated, C_DIR, LIBRARY_FILES, FFT_FILES)
 
 
 def run_mfcc_host(audio: np.ndarray, config: MfccConfig | str = "mlperf-kws") -> tuple[np.ndarray, np.ndarray]:
@@ -109,17 +101,7 @@ def run_mfcc_host(audio: np.ndarray, config: MfccConfig | str = "mlperf-kws") ->
     with tempfile.TemporaryDirectory(prefix="mcuforge-mfcc-") as tmp:
         tmp = Path(tmp)
         sources = [p for p in emit_mfcc_c(tmp, config) if p.suffix == ".c"]
-        shutil.copyfile(C_DIR / "mfcc_host_main.c", tmp / "mfcc_host_main.c")
-        exe = tmp / "mfcc_host"
-        command = [host_compiler(), *STRICT_CFLAGS, *map(str, sources), str(tmp / "mfcc_host_main.c"),
-                   "-o", str(exe), "-lm"]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ToolchainError(f"MFCC front end: host build failed: {result.stderr.strip()[:500]}")
-        (tmp / "audio.bin").write_bytes(audio.tobytes())
-        result = subprocess.run([str(exe), str(tmp / "audio.bin"), str(tmp / "batch.bin"), str(tmp / "stream.bin")],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ToolchainError(f"MFCC front end failed (exit {result.returncode}): {result.stderr.strip()[:300]}")
-        shape = (len(audio), *config.shape)
-        return tuple(np.fromfile(tmp / f, dtype=np.float32).reshape(shape) for f in ("batch.bin", "stream.bin"))
+        exe = build_harness([*sources, C_DIR / "mfcc_host_main.c"], tmp / "mfcc_host", "MFCC front end")
+        raw = run_harness(exe, audio.tobytes())
+    both = np.frombuffer(raw, dtype=np.float32).reshape(len(audio), 2, *config.shape)
+    return both[:, 0].copy(), both[:, 1].copy()

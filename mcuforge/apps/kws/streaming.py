@@ -46,9 +46,9 @@ import numpy as np
 from mcuforge.apps.kws.mfcc import (
     MfccConfig,
     dct_matrix,
+    frames_log_mel,
     get_preset,
-    hann_window,
-    mel_weight_matrix,
+    log_mel_features,
     model_input_quantization,
     quantize_features,
 )
@@ -184,15 +184,12 @@ def stream_frames(audio: np.ndarray, features: MfccConfig, chunk: int = 4096) ->
     normalization), computed in float64 like `mfcc`, in chunks of frames to bound memory."""
     audio = np.asarray(audio, dtype=np.float64)
     n = 0 if len(audio) < features.frame_length else 1 + (len(audio) - features.frame_length) // features.frame_step
-    window, mel = hann_window(features.frame_length), mel_weight_matrix(features)
-    dct = dct_matrix(features) if features.num_coefficients else None
     out = np.empty((n, features.num_features), np.float32)
     offsets = np.arange(features.frame_length)
     for lo in range(0, n, chunk):
         starts = np.arange(lo, min(n, lo + chunk)) * features.frame_step
-        spectrum = np.abs(np.fft.rfft(audio[starts[:, None] + offsets] * window, n=features.fft_size, axis=-1))
-        log_mel = np.log(spectrum @ mel + features.log_offset)
-        out[lo:lo + len(starts)] = log_mel @ dct.T if dct is not None else log_mel
+        out[lo:lo + len(starts)] = log_mel_features(frames_log_mel(audio[starts[:, None] + offsets], features),
+                                                    features)
     return out
 
 

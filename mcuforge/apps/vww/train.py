@@ -22,29 +22,26 @@ def train_detector(splits: dict, alpha: float = 0.25, epochs: int = 12, lr: floa
                    seed: int = 0) -> torch.nn.Module:
     """Adam + cross-entropy on splits["train"]; keeps the weights of the epoch with the best validation accuracy
     (the last epoch when there is no validation split)."""
-    from mcuforge.compress.training import accuracy, batches
+    from mcuforge.compress.training import accuracy, train
 
     x, y = (torch.from_numpy(a) for a in splits["train"])
     if len(x) == 0:
         raise InputError("vww training: the train split is empty")
     xv, yv = (torch.from_numpy(a) for a in splits.get("val", (x[:0].numpy(), y[:0].numpy())))
     model = build_model(alpha, x.shape[-1], x.shape[1], seed)
-    generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(1, epochs))
-    best, best_state = -1.0, None
-    for _ in range(epochs):
-        model.train()
-        for xb, yb in batches((x, y), batch_size, generator=generator):
-            loss = torch.nn.functional.cross_entropy(model(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    best = {"score": -1.0, "state": None}
+
+    def after_epoch(_epoch: int) -> None:
         schedule.step()
         score = accuracy(model, xv, yv) if len(xv) else 0.0
-        if score >= best:
-            best, best_state = score, {k: v.clone() for k, v in model.state_dict().items()}
-    model.load_state_dict(best_state)
+        if score >= best["score"]:
+            best.update(score=score, state={k: v.clone() for k, v in model.state_dict().items()})
+
+    train(model, (x, y), lambda m, xb, yb: torch.nn.functional.cross_entropy(m(xb), yb), epochs,
+          batch_size=batch_size, seed=seed, optimizer=optimizer, after_epoch=after_epoch)
+    model.load_state_dict(best["state"])
     return model.eval()
 
 

@@ -1,40 +1,11 @@
 /* Vibration features (see features.py): frames every VIB_FRAME_STEP samples, periodic Hann window, radix-2
  * complex FFT, one-sided power averaged over the frames, summed over bands, log(energy + floor). */
 #include "vibration_features.h"
+#include "fft_f32.h"
 
 #include <math.h>
 
 #define N VIB_FRAME_LENGTH
-
-/* In-place complex FFT of N points, interleaved re/im, decimation in time. */
-static void complex_fft(float *z)
-{
-    unsigned i, size, start, k;
-    for (i = 0; i < N; ++i) {
-        unsigned j = vib_bitrev[i];
-        if (j > i) {
-            float re = z[2 * i], im = z[2 * i + 1];
-            z[2 * i] = z[2 * j];
-            z[2 * i + 1] = z[2 * j + 1];
-            z[2 * j] = re;
-            z[2 * j + 1] = im;
-        }
-    }
-    for (size = 2; size <= N; size *= 2) {
-        unsigned half = size / 2, stride = N / size;
-        for (start = 0; start < N; start += size) {
-            for (k = 0; k < half; ++k) {
-                float wr = vib_fft_cos[k * stride], wi = -vib_fft_sin[k * stride];
-                float *a = z + 2 * (start + k), *b = z + 2 * (start + k + half);
-                float tr = wr * b[0] - wi * b[1], ti = wr * b[1] + wi * b[0];
-                b[0] = a[0] - tr;
-                b[1] = a[1] - ti;
-                a[0] += tr;
-                a[1] += ti;
-            }
-        }
-    }
-}
 
 void mcuforge_vibration_features(const float *clip, float features[VIB_NUM_FEATURES],
                                  float work[VIB_WORK_FLOATS])
@@ -52,7 +23,7 @@ void mcuforge_vibration_features(const float *clip, float features[VIB_NUM_FEATU
                 z[2 * i] = frame[i] * vib_window[i];
                 z[2 * i + 1] = 0.0f;
             }
-            complex_fft(z);
+            mcuforge_fft_f32(z, N, vib_fft_cos, vib_fft_sin, vib_bitrev);
             for (k = 0; k < VIB_NUM_BINS; ++k) {
                 power[k] += z[2 * k] * z[2 * k] + z[2 * k + 1] * z[2 * k + 1];
             }

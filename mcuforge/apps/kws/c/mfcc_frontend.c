@@ -1,41 +1,12 @@
 /* MFCC front end: periodic Hann window, real FFT (radix-2, via a half-size complex FFT), magnitude,
  * sparse mel filterbank, log(mel + offset), DCT-II. Tables come from mfcc_tables.c. */
 #include "mfcc_frontend.h"
+#include "fft_f32.h"
 
 #include <math.h>
 #include <stddef.h>
 
 #define HALF (MFCC_FFT_SIZE / 2)
-
-/* In-place complex FFT of HALF points, interleaved re/im, decimation in time. */
-static void complex_fft(float *z)
-{
-    unsigned i, size, start, k;
-    for (i = 0; i < HALF; ++i) {
-        unsigned j = mfcc_bitrev[i];
-        if (j > i) {
-            float re = z[2 * i], im = z[2 * i + 1];
-            z[2 * i] = z[2 * j];
-            z[2 * i + 1] = z[2 * j + 1];
-            z[2 * j] = re;
-            z[2 * j + 1] = im;
-        }
-    }
-    for (size = 2; size <= HALF; size *= 2) {
-        unsigned half = size / 2, stride = HALF / size;
-        for (start = 0; start < HALF; start += size) {
-            for (k = 0; k < half; ++k) {
-                float wr = mfcc_fft_cos[k * stride], wi = -mfcc_fft_sin[k * stride];
-                float *a = z + 2 * (start + k), *b = z + 2 * (start + k + half);
-                float tr = wr * b[0] - wi * b[1], ti = wr * b[1] + wi * b[0];
-                b[0] = a[0] - tr;
-                b[1] = a[1] - ti;
-                a[0] += tr;
-                a[1] += ti;
-            }
-        }
-    }
-}
 
 /* |X[k]|, k = 0..HALF, of the real signal whose even/odd samples are z's re/im parts. */
 static void real_magnitudes(const float *z, float *mag)
@@ -66,7 +37,7 @@ void mcuforge_mfcc_frame(const float *samples, float divisor, float features[MFC
     for (; i < MFCC_FFT_SIZE; ++i) {
         z[i] = 0.0f;
     }
-    complex_fft(z);
+    mcuforge_fft_f32(z, HALF, mfcc_fft_cos, mfcc_fft_sin, mfcc_bitrev);
     real_magnitudes(z, mag);
     for (m = 0; m < MFCC_NUM_MEL; ++m) {
         const float *w = mfcc_mel_weights + mfcc_mel_offset[m];
