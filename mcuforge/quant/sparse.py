@@ -24,9 +24,9 @@ from mcuforge.quant.int4 import is_int4
 
 # Only pruned weights qualify (>= ~45% zeros with whole bitmap bytes), not the 10-30% zeros ordinary quantized
 # layers have. The rule trades speed for flash: the sparse kernels skip zero weights but cost ~3x more per
-# nonzero MAC than the dense SIMD ones. Measured (unicorn counts, Cortex-M4, magnitude-pruned ResNet-8): 3.0x
-# the dense cycles at 50% zeros, 2.1x at 75%, 1.5x at 90%; against the portable kernels (no DSP: M0+, M3)
-# 1.2x, 0.85x and 0.63x.
+# nonzero MAC than the dense SIMD ones. Measured (benchmarks/sparse_storage.py, Cortex-M4, magnitude-pruned
+# ResNet-8): 2.8x the dense cycles at 50% zeros, 2.0x at 75%, 1.4x at 90%; against the portable kernels (no DSP:
+# M0+, M3) 1.3x, 0.90x and 0.67x. Sparse depthwise is slower still (DS-CNN: 3.8-7.0x); `sparse="off"` opts out.
 MAX_SPARSE_FRACTION = 0.7
 
 # Ops with a sparse int8 kernel (int8 input, int8 weights as input 1): the output-channel axis of their weights.
