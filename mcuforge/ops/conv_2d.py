@@ -19,9 +19,9 @@ from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
 from mcuforge.ops.conv_2d_sparse import emit_sparse_conv
 from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, ConvGeometry, centered_input,
-                                      check_conv_tensors, check_window_attrs, conv_geometry, dsp_requant, finish_conv,
-                                      float_activation_range, folded_bias, geometry_fields, is_hybrid,
-                                      output_multipliers, row_window)
+                                      check_conv_tensors, check_window_attrs, constant_dead_channels, conv_geometry,
+                                      dsp_requant, finish_conv, float_activation_range, folded_bias, geometry_fields,
+                                      is_hybrid, output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
 from mcuforge.quant.sparse import use_sparse
@@ -133,8 +133,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         return emit_sparse_conv(op, graph, ctx)
     geom = geometry_fields(op, graph)
     x_ptr, w_ptr, y_ptr = ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0])
-    pointwise = (geom["kernel_h"] == geom["kernel_w"] == geom["stride_h"] == geom["stride_w"] == 1
-                 and _groups(op, graph) == 1)  # a 1x1 filter is never padded
+    pointwise = _pointwise(op, graph)
     # The int8 pointwise kernel reads only the folded bias: the bias array itself is then never emitted.
     bias = "" if pointwise and x.dtype == "int8" else ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
     if is_hybrid(op, graph):
@@ -155,12 +154,12 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     ctx.use_kernel("dsp_gemm_s8", rounding_neutral=True)
     ctx.use_kernel("conv_2d_s8")
     lo, hi = output_activation_range(op, graph)
-    dsp, bias_folded = _dsp_requant(op, graph)
+    dsp, bias_folded, requant = _dsp_requant(op, graph)
     params = ctx.params("mcuforge_conv_params", {
         "geom": geom, "groups": _groups(op, graph), "input_offset": -x.quant.scalar_zero_point,
         "output_offset": y.quant.scalar_zero_point, "act_min": lo, "act_max": hi,
         "bias_folded": ctx.const_array("bias_folded", bias_folded),
-        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[0])), "dsp_requant": dsp})
+        "requant": ctx.requant(*requant), "dsp_requant": dsp})
     scratch = ctx.scratch() if dsp else "NULL"
     # the _fast/_wide entry points link only the DSP variant's output stage of the layer (kernels/conv_2d_s8.h)
     full_range = (lo, hi) == (-128, 127) and _groups(op, graph) == 1
@@ -189,16 +188,29 @@ def _emit_s4(op: Op, graph: Graph, ctx) -> str:
             f"{ctx.ptr(op.outputs[0])});")
 
 
-def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
-    """The int8 kernel's (`dsp_requant`, `bias_folded`): the form of its DSP variant's requantization
-    (conv_common.dsp_requant), 0 when the layer cannot take the DSP variant (grouped, or a requantization outside
-    both forms), and the folded bias."""
+def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The int8 kernel's (`dsp_requant`, `bias_folded`, (multipliers, shifts)): the form of its DSP variant's
+    requantization (conv_common.dsp_requant), 0 when the layer cannot take the DSP variant (grouped, or a
+    requantization outside both forms), the folded bias and the per-channel requantization. A pointwise kernel
+    reads only the folded bias: its pruned channels requantize their constant output the folded way
+    (conv_common.constant_dead_channels)."""
     w = graph.tensors[op.inputs[1]]
     flat = w.data.reshape(w.shape[0], -1).astype(np.int64)
+    abs_sums = np.abs(flat).sum(axis=1)
     start = folded_bias(op, graph, flat.sum(axis=1))
+    requant = output_multipliers(op, graph, w.shape[0])
     if _groups(op, graph) != 1:
-        return 0, start
-    return dsp_requant(op, graph, start, np.abs(flat).sum(axis=1), *output_multipliers(op, graph, w.shape[0]))
+        return 0, start, requant
+    if _pointwise(op, graph):
+        start, *requant = constant_dead_channels(op, graph, start, abs_sums, *requant)
+    form, start = dsp_requant(op, graph, start, abs_sums, *requant)
+    return form, start, tuple(requant)
+
+
+def _pointwise(op: Op, graph: Graph) -> bool:
+    """A 1x1 filter at stride 1 in one group: never padded, its int8 kernel reads the folded bias alone."""
+    g = geometry_fields(op, graph)
+    return g["kernel_h"] == g["kernel_w"] == g["stride_h"] == g["stride_w"] == 1 and _groups(op, graph) == 1
 
 
 def scratch_bytes(op: Op, graph: Graph) -> int:

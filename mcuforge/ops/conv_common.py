@@ -240,6 +240,29 @@ def dsp_requant(op: Op, graph: Graph, start: np.ndarray, weight_abs_sums: np.nda
     return (DSP_GENERAL if np.all((shifts >= -31) & (shifts <= 0)) else 0), start
 
 
+def constant_dead_channels(op: Op, graph: Graph, start: np.ndarray, weight_abs_sums: np.ndarray,
+                           multipliers: np.ndarray, shifts: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, multipliers, shifts) with every all-zero filter's channel rewritten to requantize with (2^30, -1)
+    from 4 t, t its constant output minus the output zero point: SaturatingRoundingDoublingHighMul(4 t, 2^30) is
+    2 t exactly, and halving 2 t rounds nothing, so the channel still outputs clamp(t + zero point), its output.
+    Pruned channels often carry shifts outside [-22, -1] (vww: 0 and -23..-31), which alone kept whole layers
+    off the folded DSP requantization (kernels/dsp_s8.h). Only for kernels that read no bias but `start`: a
+    padded tap's bias would meet the new multipliers."""
+    dead = weight_abs_sums == 0
+    if not np.any(dead):
+        return start, multipliers, shifts
+    lo, hi = output_activation_range(op, graph)
+    zero_point = graph.tensors[op.outputs[0]].quant.scalar_zero_point
+    with use_rounding("double"):  # conv kernels round twice in both runtimes
+        outputs = np.clip(multiply_by_quantized_multiplier(start.astype(np.int64), multipliers, shifts)
+                          + zero_point, lo, hi)
+    start = np.where(dead, 4 * (outputs - zero_point), start).astype(np.int32)
+    multipliers = np.where(dead, 1 << 30, multipliers).astype(multipliers.dtype)
+    shifts = np.where(dead, -1, shifts).astype(shifts.dtype)
+    return start, multipliers, shifts
+
+
 def row_window(op: Op, graph: Graph) -> tuple[int, int]:
     """(stride_h, pad_top): the conv kernels read no input row before r * stride_h - pad_top for output row r."""
     g = conv_geometry(op, graph)

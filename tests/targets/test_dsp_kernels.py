@@ -5,7 +5,8 @@ The same generated library is built three ways and run on QEMU: for the Cortex-M
 variants run), for the Cortex-M4 with MCUFORGE_NO_DSP (the portable kernels), and for the Cortex-M7 (DSP). Each
 must equal the reference interpreter, on synthetic layers chosen for the DSP variants' edge cases (odd channel
 counts and kernel sizes: partial groups of four; padding, strides, dilation, batches, clamps other than
-[-128, 127], channels with TFLite shifts 0 and -29, pruned channels with a +-2^30 bias, depthwise rows of 1, 5
+[-128, 127], channels with TFLite shifts 0 and -29, pruned channels with a +-2^30 bias (pointwise ones
+rewritten to the folded form), depthwise rows of 1, 5
 and 9 outputs, ADD/SUB with a broadcast input, layers the DSP variants leave to the portable code) and on the
 shared MLPerf Tiny models. The DSP variants also run on the host in
 plain C (MCUFORGE_DSP_EMULATE) under ASan/UBSan: the sanitizers check their index arithmetic."""
@@ -70,6 +71,12 @@ def dsp_layers():
     x1 = b.input("x1", (1, 3, 5, 13), scale=0.05, zero_point=-5)  # 15 pixels: a lone last one
     outs.append(_conv(b, x1, "pw_odd", 7, (1, 1), zero_point=3))  # 13 values: a partial group
     outs.append(_conv(b, x1, "pw_s2", 6, (1, 1), stride_h=2, stride_w=2))
+    # Pruned pointwise channels at TFLite shifts 0 and about -27 (as in vww): rewritten to the folded form.
+    pruned = b.rng.integers(-127, 128, size=(5, 1, 1, 13))
+    pruned[[1, 3]] = 0
+    outs.append(_conv(b, x1, "pw_pruned", 5, (1, 1), zero_point=-20, weights=pruned,
+                      w_scales=np.array([0.01, 1.5, 0.02, 1e-8, 0.005], np.float32),
+                      bias=[50, 300, -7, -(1 << 30), 9], fused_activation_function="RELU"))
     x2 = b.input("x2", (1, 9, 11, 5), scale=0.03, zero_point=12)  # in_c % 4: windows gathered as bytes
     outs.append(_conv(b, x2, "c3_s2_relu6", 6, (3, 3), scale=0.02, zero_point=-5, stride_h=2, stride_w=2,
                       fused_activation_function="RELU6"))
@@ -126,7 +133,7 @@ def _form(graph, name):
 
 def test_layers_cover_both_forms_and_the_fallback():
     graph = dsp_layers()
-    assert _form(graph, "pw_odd") == _form(graph, "dw_s1") == DSP_FOLDED
+    assert _form(graph, "pw_odd") == _form(graph, "dw_s1") == _form(graph, "pw_pruned") == DSP_FOLDED
     assert _form(graph, "c3_general") == _form(graph, "dw_general") == DSP_GENERAL
     assert _form(graph, "c3_big_bias") == _form(graph, "dw_dil2") == 0
 
