@@ -132,3 +132,127 @@ void mcuforge_add_sub_s8(const mcuforge_add_sub_params *p, const int8_t *a, cons
                     p->shape.b_strides[MCUFORGE_BROADCAST_RANK - 1], y + (size_t)row * (size_t)n, n);
     }
 }
+
+/* The lookup-table variant. Each table holds twice an input's rescaled value for every int8 value v, at index
+ * (uint8_t)v, the second negated for SUB: an element's doubled sum is one add of two lookups (|2 rescaled| <
+ * 2^29, the doubled sum < 2^30: no overflow). Doubled because the output requantization's
+ * SaturatingRoundingDoublingHighMul starts by doubling. */
+static void add_sub_table(int32_t *table, int32_t offset, int32_t multiplier, int32_t shift, int32_t left_shift,
+                          int32_t sign) {
+    int32_t v;
+#if defined(ADD_SUB_DSP) /* the LUT kernel builds tables only where add_sub_dsp_applies */
+    const add_sub_stage st = add_sub_dsp_stage(multiplier, shift);
+    for (v = -128; v < 128; ++v) {
+        table[(uint8_t)v] = sign * 2 * ADD_SUB_DSP_REQUANT((v + offset) * (1 << left_shift), st);
+    }
+#else
+    for (v = -128; v < 128; ++v) {
+        table[(uint8_t)v] = sign * 2 * rescale(v, offset, left_shift, multiplier, shift);
+    }
+#endif
+}
+
+#if !defined(ADD_SUB_DSP)
+/* y[i] for the doubled sum `twice`: TFLite's requantization (of twice / 2, exact as twice is even). */
+MCUFORGE_INLINE int8_t add_sub_lut_output(const mcuforge_add_sub_params *p, int32_t twice) {
+    const int32_t out = mcuforge_requantize(twice / 2, p->output_multiplier, p->output_shift) + p->output_offset;
+    return (int8_t)mcuforge_clamp(out, p->act_min, p->act_max);
+}
+#else
+#if defined(MCUFORGE_DSP_ASM)
+/* (acc * 2^32 + a * b + 2^31) >> 32: SMMULR with acc added to the high word. */
+MCUFORGE_INLINE int32_t add_sub_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+#else
+MCUFORGE_INLINE int32_t add_sub_smmlar(int32_t a, int32_t b, int32_t acc) {
+    /* acc * 2^32 as a product: a left shift of a negative value would be undefined */
+    return (int32_t)(((int64_t)acc * ((int64_t)1 << 32) + (int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+}
+#endif
+
+/* One output in four instructions after the lookups: t = round + (twice >> 31); SMMLAR twice, m, t; ASR s;
+ * SSAT. Exact for multiplier m > 0 and s in [1, 22] (round = 2^(s-1) + zp * 2^s fits):
+ * SaturatingRoundingDoublingHighMul(twice / 2, m) is SMMULR(twice, m) (no saturation: |twice| < 2^31), and
+ * RoundingDivideByPOT(h, s) is (h + 2^(s-1) - [h < 0]) >> s. Here [twice < 0] replaces [h < 0]: with m > 0
+ * they differ only when h == 0 and twice < 0, where (0 + 2^(s-1) - 1) >> s == (0 + 2^(s-1)) >> s == 0 (the
+ * zero point's zp * 2^s shifts both alike). SMMLAR adds t to the high word with SMMULR's rounding. */
+MCUFORGE_INLINE int8_t add_sub_lut_fast(int32_t twice, int32_t multiplier, int32_t round, int32_t shift) {
+    return (int8_t)mcuforge_ssat8(add_sub_smmlar(twice, multiplier, round + (twice >> 31)) >> shift);
+}
+
+#define ADD_SUB_LUT_FAST(k) y[k] = add_sub_lut_fast(ta[(uint8_t)a[k]] + tb[(uint8_t)b[k]], multiplier, round, shift)
+
+/* One row clamped to [-128, 127], four outputs per iteration (the loop's branch costs as much as an output
+ * stage). */
+static void add_sub_lut_row_fast(const int32_t *ta, const int32_t *tb, const int8_t *a, const int8_t *b, int8_t *y,
+                                 int32_t n, int32_t multiplier, int32_t round, int32_t shift) {
+    const int8_t *end = a + (n & ~3);
+    while (a != end) {
+        ADD_SUB_LUT_FAST(0);
+        ADD_SUB_LUT_FAST(1);
+        ADD_SUB_LUT_FAST(2);
+        ADD_SUB_LUT_FAST(3);
+        a += 4;
+        b += 4;
+        y += 4;
+    }
+    for (n &= 3; n > 0; --n) {
+        ADD_SUB_LUT_FAST(0);
+        ++a;
+        ++b;
+        ++y;
+    }
+}
+#endif
+
+void mcuforge_add_sub_s8_lut(const mcuforge_add_sub_params *p, const int8_t *a, const int8_t *b, int8_t *y,
+                             int32_t *tables) {
+    const int32_t n = p->shape.dims[MCUFORGE_BROADCAST_RANK - 1];
+    const int32_t rows = mcuforge_broadcast_rows(&p->shape);
+    const int32_t *ta = tables;
+    const int32_t *tb = tables + 256;
+    int32_t row;
+    int32_t i;
+    /* A row along which an input is fixed has nothing to look up per element. */
+    int direct = p->shape.a_strides[MCUFORGE_BROADCAST_RANK - 1] == 0 ||
+                 p->shape.b_strides[MCUFORGE_BROADCAST_RANK - 1] == 0;
+#if defined(ADD_SUB_DSP)
+    const int32_t shift = -p->output_shift;
+    const int fast = add_sub_dsp_applies(p) && p->output_multiplier > 0 && shift >= 1 && shift <= 22;
+    const int32_t round = fast ? (int32_t)(1u << (shift - 1)) + p->output_offset * (1 << shift) : 0;
+    /* Parameters outside the fast output stage's conditions keep the DSP kernel's three-stage path. */
+    direct = direct || !fast;
+#endif
+    if (direct) {
+        mcuforge_add_sub_s8(p, a, b, y);
+        return;
+    }
+    add_sub_table(tables, p->input1_offset, p->input1_multiplier, p->input1_shift, p->left_shift, 1);
+    add_sub_table(tables + 256, p->input2_offset, p->input2_multiplier, p->input2_shift, p->left_shift,
+                  p->subtract ? -1 : 1);
+    for (row = 0; row < rows; ++row) {
+        size_t ia;
+        size_t ib;
+        const int8_t *ra;
+        const int8_t *rb;
+        int8_t *ry = y + (size_t)row * (size_t)n;
+        mcuforge_broadcast_row(&p->shape, row, &ia, &ib);
+        ra = a + ia;
+        rb = b + ib;
+#if defined(ADD_SUB_DSP)
+        add_sub_lut_row_fast(ta, tb, ra, rb, ry, n, p->output_multiplier, round, shift);
+        if (p->act_min != -128 || p->act_max != 127) { /* a narrower clamp: a second, cheap pass */
+            for (i = 0; i < n; ++i) {
+                ry[i] = (int8_t)mcuforge_clamp(ry[i], p->act_min, p->act_max);
+            }
+        }
+#else
+        for (i = 0; i < n; ++i) {
+            ry[i] = add_sub_lut_output(p, ta[(uint8_t)ra[i]] + tb[(uint8_t)rb[i]]);
+        }
+#endif
+    }
+}

@@ -29,4 +29,14 @@ typedef struct {
  * Element-wise: y may be the very buffer of a or b when that input has y's shape. */
 void mcuforge_add_sub_s8(const mcuforge_add_sub_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 
+/* Arena scratch of mcuforge_add_sub_s8_lut: two tables of 256 int32, 4-byte aligned. */
+#define MCUFORGE_ADD_SUB_LUT_BYTES 2048
+
+/* The same result through per-layer tables: each input's rescaled value depends on its own int8 value alone, so
+ * the 256 of each input are computed once into `tables` (MCUFORGE_ADD_SUB_LUT_BYTES of scratch) and every
+ * element costs two lookups, one add and the output requantization. For inputs that both step along the
+ * innermost merged dimension (the emitter's choice); others take mcuforge_add_sub_s8. Same aliasing rule. */
+void mcuforge_add_sub_s8_lut(const mcuforge_add_sub_params *p, const int8_t *a, const int8_t *b, int8_t *y,
+                             int32_t *tables);
+
 #endif

@@ -29,6 +29,11 @@ typedef struct {
 /* reference_integer_ops::AveragePool: sum / count, rounded half away from zero. */
 void mcuforge_avg_pool_s8(const mcuforge_pool_params *p, const int8_t *input, int8_t *output);
 
+/* The same for a global average pool: one output pixel per batch item whose window is the whole input (no
+ * padding, filter at least the input's size; out_h = out_w = 1). Small enough for the tightest flash budgets:
+ * none of the general kernel's window bookkeeping. */
+void mcuforge_global_avg_pool_s8(const mcuforge_pool_params *p, const int8_t *input, int8_t *output);
+
 /* reference_integer_ops::MaxPool. */
 void mcuforge_max_pool_s8(const mcuforge_pool_params *p, const int8_t *input, int8_t *output);
 

@@ -17,6 +17,11 @@ INT8_LEFT_SHIFT = 20
 FUSED_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 # LiteRT's reference broadcast kernels (BroadcastAdd6DSlow, BroadcastSubCommon) handle up to 6 dimensions.
 MAX_BROADCAST_RANK = 6
+# int8 outputs of at least this many elements use the lookup-table kernel (mcuforge_add_sub_s8_lut): its two
+# 256-entry int32 tables (LUT_BYTES of arena scratch) then cost at most as much RAM as the output itself, and
+# building them (512 rescales) a small part of the ~45 cycles per element they save on a Cortex-M4.
+LUT_MIN_ELEMENTS = 2048
+LUT_BYTES = 2048  # MCUFORGE_ADD_SUB_LUT_BYTES
 
 
 def real_multipliers(op: Op, graph: Graph) -> tuple[float, float, float]:
@@ -68,9 +73,9 @@ def _quantized_add_sub(op: Op, graph: Graph, a: np.ndarray, b: np.ndarray) -> np
     return multiply_by_quantized_multiplier_smaller_than_one(raw, out_mult, out_shift)
 
 
-def broadcast_fields(op: Op, graph: Graph) -> dict:
-    """The mcuforge_broadcast initializer of a binary op (kernels/broadcast.h): the output's size-1 dimensions
-    dropped, neighbours both inputs broadcast alike merged (equal shapes become one row), padded to rank 6."""
+def broadcast_layout(op: Op, graph: Graph) -> tuple[list[int], list[int], list[int]]:
+    """(dims, a_strides, b_strides) of kernels/broadcast.h: the output's size-1 dimensions dropped, neighbours
+    both inputs broadcast alike merged (equal shapes become one row), padded to rank 6."""
     out = graph.tensors[op.outputs[0]].shape
     shapes = [(1,) * (len(out) - len(s)) + s for s in (graph.tensors[n].shape for n in op.inputs[:2])]
     dims, runs = [], []  # runs[j]: whether each input steps along merged dimension j
@@ -90,12 +95,32 @@ def broadcast_fields(op: Op, graph: Graph) -> dict:
             if runs[j][k]:
                 strides[k][j], step = step, step * dims[j]
     pad = MAX_BROADCAST_RANK - len(dims)
+    return [1] * pad + dims, [0] * pad + strides[0], [0] * pad + strides[1]
+
+
+def broadcast_fields(op: Op, graph: Graph) -> dict:
+    """The mcuforge_broadcast initializer of a binary op (broadcast_layout as C arrays)."""
 
     def c_array(values) -> str:
         return "{" + ", ".join(str(v) for v in values) + "}"
 
-    return {"dims": c_array([1] * pad + dims), "a_strides": c_array([0] * pad + strides[0]),
-            "b_strides": c_array([0] * pad + strides[1])}
+    dims, a_strides, b_strides = broadcast_layout(op, graph)
+    return {"dims": c_array(dims), "a_strides": c_array(a_strides), "b_strides": c_array(b_strides)}
+
+
+def uses_lut(op: Op, graph: Graph) -> bool:
+    """Whether the int8 op runs the lookup-table kernel: a large output and both inputs stepping along the
+    innermost merged dimension (equal shapes, or broadcasts that keep the channels), where every element looks
+    up both tables."""
+    out = graph.tensors[op.outputs[0]]
+    if out.dtype != "int8" or out.size < LUT_MIN_ELEMENTS:
+        return False
+    _, a_strides, b_strides = broadcast_layout(op, graph)
+    return a_strides[-1] != 0 and b_strides[-1] != 0
+
+
+def scratch_bytes(op: Op, graph: Graph) -> int:
+    return LUT_BYTES if uses_lut(op, graph) else 0
 
 
 def emit_c(op: Op, graph: Graph, ctx) -> str:
@@ -120,6 +145,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         "input2_offset": -zp2, "input2_multiplier": m2, "input2_shift": s2,
         "output_multiplier": mo, "output_shift": so,
         "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "act_min": lo, "act_max": hi})
+    if uses_lut(op, graph):
+        return f"mcuforge_add_sub_s8_lut({params}, {args}, (int32_t *){ctx.scratch()});"
     return f"mcuforge_add_sub_s8({params}, {args});"
 
 
@@ -155,6 +182,7 @@ for _name, _options, _doc in (
         check=check,
         c_kernel="add_sub",
         emit_c=emit_c,
+        scratch_bytes=scratch_bytes,
         # Element-wise: each output element is written after reading the input elements it comes from.
         inplace_inputs=(0, 1),
         doc=_doc,

@@ -113,10 +113,21 @@ def _max_reference(op: Op, graph: Graph, inputs):
     return [saturate(windows.max(axis=(-2, -1)), lo, hi, out_t.dtype)]
 
 
+def is_global_pool(op: Op, graph: Graph) -> bool:
+    """Whether the one output pixel's window is the whole input: no padding and a filter at least the input's
+    size (kernels/pooling_s8.h's mcuforge_global_avg_pool_s8)."""
+    _, in_h, in_w, _ = graph.tensors[op.inputs[0]].shape
+    a = op.attrs
+    (out_h, out_w), (pad_top, pad_left) = _geometry(op, graph)
+    return ((out_h, out_w, pad_top, pad_left) == (1, 1, 0, 0) and a["filter_height"] >= in_h
+            and a["filter_width"] >= in_w)
+
+
 def _emit_c(kind: str):
     """The emitter of one pool kind ("avg" or "max"): kernels/pooling_{s8,f32}.c, geometry precomputed here."""
 
     def emit_c(op: Op, graph: Graph, ctx) -> str:
+        name = kind
         x = graph.tensors[op.inputs[0]]
         batches, in_h, in_w, channels = x.shape
         (out_h, out_w), (pad_top, pad_left) = _geometry(op, graph)
@@ -130,11 +141,14 @@ def _emit_c(kind: str):
             params = ctx.params("mcuforge_pool_f32_params", {**fields, "act_min": lo, "act_max": hi})
             suffix = "f32"
         else:
+            ctx.use_kernel("dsp_s8", rounding_neutral=True)  # pooling_s8.c includes it: the DSP variant
             ctx.use_kernel("pooling_s8")
             lo, hi = output_activation_range(op, graph)
             params = ctx.params("mcuforge_pool_params", {**fields, "act_min": lo, "act_max": hi})
             suffix = "s8"
-        return f"mcuforge_{kind}_pool_{suffix}({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"
+            if kind == "avg" and is_global_pool(op, graph):
+                name = "global_avg"
+        return f"mcuforge_{name}_pool_{suffix}({params}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])});"
 
     return emit_c
 

@@ -6,7 +6,7 @@ import pytest
 from mcuforge.codegen.planner import plan_arena
 from mcuforge.errors import GraphValidationError
 from mcuforge.ir.validate import validate_graph
-from mcuforge.ops.add_sub import broadcast_fields
+from mcuforge.ops.add_sub import broadcast_fields, uses_lut
 from tests.builders import GraphBuilder
 from tests.codegen.plan_check import check_plan
 from tests.golden import check_graph_golden
@@ -90,6 +90,21 @@ def test_int8_equal_input_scales(op):
     # Both input multipliers are exactly 1/2 (2^30, shift 0).
     check_graph_golden(binary_graph(op, (256, 1), (1, 256), (0.04, 0), (0.04, -9), (0.05, 3)), n=1,
                        input_fn=all_int8_pairs)
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("activation", ["NONE", "RELU6"])
+def test_int8_lookup_table_kernel(op, activation):
+    # Outputs large enough for mcuforge_add_sub_s8_lut: one flat row of 2295 (four at a time, a tail of 3) and
+    # 135 rows of 17 against a per-channel operand.
+    b = GraphBuilder(seed=8)
+    x = b.input("x", (1, 9, 15, 17), scale=0.04, zero_point=-128)
+    z = b.input("z", (1, 9, 15, 17), scale=0.1, zero_point=4)
+    w = b.input("w", (1, 1, 1, 17), scale=0.02, zero_point=-7)
+    graph = b.build(b.op(op, [x, z], "y", scale=0.05, zero_point=-20, fused_activation_function=activation),
+                    b.op(op, [w, x], "v", scale=0.03, zero_point=9, fused_activation_function=activation))
+    assert all(uses_lut(o, graph) for o in graph.ops)
+    check_graph_golden(graph, n=3)
 
 
 @pytest.mark.parametrize("op", OPS)

@@ -6,6 +6,7 @@ import pytest
 from mcuforge.codegen.planner import plan_arena
 from mcuforge.errors import GraphValidationError
 from mcuforge.ir.validate import validate_graph
+from mcuforge.ops.pooling import is_global_pool
 from tests.builders import GraphBuilder
 from tests.codegen.plan_check import check_plan
 from tests.golden import check_graph_golden
@@ -33,6 +34,31 @@ def test_int8_geometry(pool, shape, window, strides, padding):
     y = b.op(pool, [x], "y", scale=0.07, zero_point=-4, padding=padding, filter_height=window[0],
              filter_width=window[1], stride_h=strides[0], stride_w=strides[1])
     check_graph_golden(b.build(y), sanitize=shape[0] == 2)
+
+
+# Global average pools (mcuforge_global_avg_pool_s8): 64 channels (kws), 6 (an overlapping last block of four)
+# over two batch items, 3 (one channel at a time), and 306 taps (sums widened from int16 lanes in two chunks).
+@pytest.mark.parametrize("shape,activation", [((1, 25, 5, 64), "NONE"), ((2, 4, 5, 6), "RELU"),
+                                              ((1, 7, 3, 3), "NONE"), ((1, 18, 17, 9), "RELU6")])
+def test_int8_global_average(shape, activation):
+    b = GraphBuilder(seed=4)
+    x = b.input("x", shape, scale=0.05, zero_point=-6)
+    y = b.op("AVERAGE_POOL_2D", [x], "y", scale=0.05, zero_point=-6, padding="VALID", filter_height=shape[1],
+             filter_width=shape[2], fused_activation_function=activation)
+    graph = b.build(y)
+    assert is_global_pool(graph.ops[0], graph)
+    check_graph_golden(graph, sanitize=shape[0] == 2)
+
+
+def test_global_pool_needs_the_whole_input_in_its_window():
+    b = GraphBuilder(seed=4)
+    x = b.input("x", (1, 2, 2, 4), scale=0.05, zero_point=0)
+    # SAME, filter 1, stride 2: one output pixel whose window is the input's first pixel only.
+    y = b.op("AVERAGE_POOL_2D", [x], "y", scale=0.05, zero_point=0, padding="SAME", filter_height=1,
+             filter_width=1, stride_h=2, stride_w=2)
+    graph = b.build(y)
+    assert graph.tensors["y"].shape == (1, 1, 1, 4) and not is_global_pool(graph.ops[0], graph)
+    check_graph_golden(graph)
 
 
 @pytest.mark.parametrize("pool", POOLS)
