@@ -102,7 +102,15 @@ MCUFORGE_INLINE void dw_pixel(const mcuforge_depthwise_conv_params *p, const dw_
  * every output starts from the folded bias, padded or not. Then, channel by channel with its filter in q15
  * pairs (w0, w1) and (w2, w1), two outputs take a handful of SMLAD-family instructions per filter row. Rows
  * enter the ring in increasing order, before the outputs that read them are written: the row window holds.
- * Scratch: the channel table, the filter pairs (6 words a channel), then the ring. */
+ * A layer with the fast output stage runs each output row, all channels, in one assembly loop (per channel a few
+ * loads and adds: short rows, as in KWS's 5 outputs, pay per channel), with the filter and the bias doubled in
+ * its table so that the accumulators are 2 acc and the output stage takes four instructions (dw_fast_output).
+ * Cortex-M4 cycles (TRM table, measured), stride 1: 45 a pair of outputs (12 SMLAD-family, 13 loads in chains
+ * of independent LDRs, 8 output instructions, 2 stores, loop), 59 a closing triple, 80 a block of four (long
+ * rows), 13 to 20 per channel and row; a row of five (KWS) 102 with its channel's overhead; stride 2: 53 a pair;
+ * the transposition about 2.5 a value (most of the rest at stride 2, where a value feeds 2.25 MACs). Each row
+ * shape has its entry point (DW_ENTRY), so a model links only the assembly its layers run. Scratch: the channel
+ * table, the filter pairs (6 words a channel), then the ring. */
 #define DW_DSP 1
 
 typedef struct {
@@ -122,6 +130,38 @@ MCUFORGE_INLINE uint32_t dw_get2(const int16_t *src) {
     return pair;
 }
 
+/* `values` (even) ring values from `dst` (word-aligned) to the zero point: the zero-point columns, a padded row. */
+static void dw_dsp_fill(int16_t *dst, size_t values, int32_t zero_point) {
+    const uint32_t pair = ((uint32_t)zero_point & 0xFFFFu) * 0x10001u;
+    size_t i = 0;
+    for (; i + 4 <= values; i += 4) {
+        dw_put2(dst + i, pair);
+        dw_put2(dst + i + 2, pair);
+    }
+    for (; i < values; i += 2) {
+        dw_put2(dst + i, pair);
+    }
+}
+
+/* One input pixel's channels into ring column `dst` (channel rows `width` values apart), four at a time. */
+static void dw_dsp_load_column(int16_t *dst, const int8_t *pixel, int32_t channels, size_t width) {
+    int32_t c;
+    for (c = 0; c + 4 <= channels; c += 4) {
+        const uint32_t v = mcuforge_read_s8x4(pixel + c);
+        const uint32_t v02 = mcuforge_sxtb16(v);
+        const uint32_t v13 = mcuforge_sxtb16_ror8(v);
+        dst[0] = (int16_t)(v02 & 0xFFFFu);
+        dst[width] = (int16_t)(v13 & 0xFFFFu);
+        dst[2 * width] = (int16_t)(v02 >> 16);
+        dst[3 * width] = (int16_t)(v13 >> 16);
+        dst += 4 * width;
+    }
+    for (; c < channels; ++c) {
+        *dst = pixel[c];
+        dst += width;
+    }
+}
+
 /* Input row `row` (NULL: a padded row) into ring slot `slot`; a padded row takes the zero point throughout. */
 static void dw_dsp_load_row(const mcuforge_depthwise_conv_params *p, const dw_ring *ring, const int8_t *row,
                             int32_t slot) {
@@ -132,18 +172,11 @@ static void dw_dsp_load_row(const mcuforge_depthwise_conv_params *p, const dw_ri
     int32_t x = ring->lead & 1; /* pixel pairs land on even indices: word stores */
     int32_t c;
     if (row == NULL) {
-        for (c = 0; c < channels; ++c) {
-            int32_t i;
-            for (i = 0; i < in_w; ++i) {
-                dst[(size_t)c * width + (size_t)i] = (int16_t)ring->zero_point;
-            }
-        }
+        dw_dsp_fill(dst - ring->lead, (size_t)channels * width, ring->zero_point);
         return;
     }
     if (x == 1) {
-        for (c = 0; c < channels; ++c) {
-            dst[(size_t)c * width] = row[c];
-        }
+        dw_dsp_load_column(dst, row, channels, width);
     }
     for (; x + 1 < in_w; x += 2) {
         const int8_t *a = row + (size_t)x * (size_t)channels;
@@ -169,9 +202,7 @@ static void dw_dsp_load_row(const mcuforge_depthwise_conv_params *p, const dw_ri
         }
     }
     if (x < in_w) {
-        for (c = 0; c < channels; ++c) {
-            dst[(size_t)c * width + (size_t)x] = row[(size_t)x * (size_t)channels + (size_t)c];
-        }
+        dw_dsp_load_column(dst + x, row + (size_t)x * (size_t)channels, channels, width);
     }
 }
 
@@ -261,33 +292,102 @@ typedef struct {
     } while (0)
 #endif
 
+/* The fast output stage (dsp_s8.h's MCUFORGE_DSP_FAST) in four instructions, on accumulators that are twice the
+ * layer's (a fast layer's table holds the filter words and the bias doubled, so 2 acc costs nothing):
+ *     t = round + (acc >> 31); v = SMMLAR(2 acc, m, t) >> shift; SSAT 8.
+ * SMMLAR(2 acc, m, t) is t + SMMULR(2 acc, m) = t + high exactly (t 2^32 is added to the 64-bit product before
+ * its rounding), so this is dsp_s8.h's (high + (high >> 31) + round) >> shift but for the -1 taken from the sign
+ * of acc instead of high. They differ only when acc < 0 and high = 0 (a fast layer has m >= 0; a negative
+ * product rounds to 0 at most): then (round - 1) >> s = round >> s, as round = 2^(s-1) + zp 2^s with s >= 1. */
+MCUFORGE_INLINE int32_t dw_smmlar(int32_t a, int32_t b, int32_t acc) {
+#if defined(MCUFORGE_DSP_ASM)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+#else
+    /* no int64 overflow: |a b| <= 2^62 and the stage's t stays below 2^30 in magnitude */
+    return (int32_t)(((int64_t)a * (int64_t)b + (int64_t)acc * ((int64_t)1 << 32) + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+MCUFORGE_INLINE int8_t dw_fast_output(const mcuforge_dsp_channel *q, int32_t acc2) {
+    const int32_t t = q->round + (acc2 >> 31);
+    return (int8_t)mcuforge_ssat8(dw_smmlar(acc2, q->multiplier, t) >> q->shift);
+}
+
+/* The table's values for mode `mode`: doubled for the fast stage. */
+#define DW_SCALE(mode) ((mode) == MCUFORGE_DSP_FAST ? 2 : 1)
+
 #if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)
-/* A whole channel row in assembly for the fast output stage (dsp_s8.h): pairs of outputs, an odd row closing
- * with three at once (a row of one: computed as a pair, the ring has the columns, and stored alone). 13
- * registers; the odd flag is a
- * memory operand, which GCC -O0 cannot address without a 14th register: it takes the C below. (Four outputs
- * at a time save loads on long rows but, as a second statement, cost more than that on short ones.) */
-#define DW_ASM_FAST_OUT(acc) \
-    "lsl %[" acc "], %[" acc "], #1\n\t" \
-    "smmulr %[" acc "], %[" acc "], %[xa]\n\t" \
-    "add %[" acc "], %[" acc "], %[" acc "], asr #31\n\t" \
-    "add %[" acc "], %[" acc "], %[xb]\n\t" \
-    "asr %[" acc "], %[" acc "], %[wa]\n\t" \
-    "ssat %[" acc "], #8, %[" acc "]\n\t"
-#define DW_ASM_PAIR_OUT(ROW) \
-    "ldr %[a0], [%[ch]]\n\t" \
-    "mov %[a1], %[a0]\n\t" \
-    ROW("r0", "20") ROW("r1", "28") ROW("r2", "36") \
-    "ldrd %[xa], %[xb], [%[ch], #4]\n\t" \
-    "ldr %[wa], [%[ch], #12]\n\t" \
-    DW_ASM_FAST_OUT("a0")
-/* Three outputs (the last three of an odd row: a pair and a lone output would cost a pair more), all three filter
- * rows; the pair count `n` is spent by then and holds the third accumulator. Words W0 W1 (then W2, W3) of a ring
- * row from the first output's first tap. Stride 1: outputs 0 and 1 as a pair, output 2 takes W1 and the bottom
- * lane of W2. Stride 2: output j takes W(j) and the bottom lane of W(j+1). */
-#define DW_ASM_TRIPLE_ROW_S1(r, offset) \
-    "ldrd %[xa], %[xb], [%[" r "]]\n\t" \
-    "ldrd %[wa], %[wb], [%[ch], #" offset "]\n\t" \
+/* A whole output row, all channels, in assembly for the fast output stage: per channel, pairs of outputs, an odd
+ * row closing with three at once (a row of one: computed as a pair, the ring has the columns, and stored alone);
+ * then the ring rows and the output move to the next channel. 13 registers; the per-layer counts and advances
+ * are memory operands (stack slots), which GCC -O0 cannot address without a 14th register: it takes the C below.
+ * Loads come in chains of independent LDRs (the Cortex-M4 pipelines an LDR behind an LDR: 1 cycle each after
+ * the first, where an LDRD takes 3). Table entry offsets (dw_channel): bias 0, multiplier 4, round 8, shift 12,
+ * the filter pairs of rows 0, 1, 2 at 20, 28, 36. */
+#define DW_ASM_LOAD(r, offset, first, x2) \
+    "ldr %[xb], [%[" r "], #4]\n\t" \
+    "ldr %[xa], [%[" r "]]" x2 "\n\t" \
+    "ldr %[wa], [%[ch], #" offset "]\n\t" \
+    "ldr %[wb], [%[ch], #" offset "+4]\n\t" \
+    first
+/* Pair, stride 1: words (x0 x1) (x2 x3); output 1 takes x1 (top lane) and (x2 x3) crosswise. The first row
+ * loads the bias into a0 and starts a1 from it. */
+#define DW_ASM_PAIR0_S1(r, offset) \
+    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #4") \
+    "smlatb %[a1], %[xa], %[wa], %[a0]\n\t" \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "smladx %[a1], %[xb], %[wb], %[a1]\n\t"
+#define DW_ASM_PAIR_S1(r, offset) \
+    DW_ASM_LOAD(r, offset, "", ", #4") \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "smlatb %[a1], %[xa], %[wa], %[a1]\n\t" \
+    "smladx %[a1], %[xb], %[wb], %[a1]\n\t"
+/* Pair, stride 2: words W0 W1 W2; output 0 takes W0 and the bottom lane of W1, output 1 W1 and that of W2. */
+#define DW_ASM_PAIR0_S2(r, offset) \
+    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #8") \
+    "smlad %[a1], %[xb], %[wa], %[a0]\n\t" \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "ldr %[xa], [%[" r "]]\n\t" \
+    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t"
+#define DW_ASM_PAIR_S2(r, offset) \
+    DW_ASM_LOAD(r, offset, "", ", #8") \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "ldr %[xa], [%[" r "]]\n\t" \
+    "smlad %[a1], %[xb], %[wa], %[a1]\n\t" \
+    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t"
+/* Three outputs (the last three of an odd row: a pair and a lone output would cost a pair more), accumulators a0,
+ * a1 and the spent pair count n. Stride 1: outputs 0 and 1 as a pair, output 2 takes W1 and the bottom lane of
+ * W2. Stride 2: output j takes W(j) and the bottom lane of W(j+1). */
+/* The first row of a triple: the bias into a0, the other two started from it (stride 2: output 2's word comes
+ * after a0 has moved on, a copy). */
+#define DW_ASM_TRIPLE0_S1(r, offset) \
+    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", "") \
+    "smlatb %[a1], %[xa], %[wa], %[a0]\n\t" \
+    "smlad %[n], %[xb], %[wa], %[a0]\n\t" \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "smladx %[a1], %[xb], %[wb], %[a1]\n\t" \
+    "ldr %[xa], [%[" r "], #8]\n\t" \
+    "smlabb %[n], %[xa], %[wb], %[n]\n\t"
+#define DW_ASM_TRIPLE0_S2(r, offset) \
+    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", "") \
+    "smlad %[a1], %[xb], %[wa], %[a0]\n\t" \
+    "mov %[n], %[a0]\n\t" \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "ldr %[xa], [%[" r "], #8]\n\t" \
+    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t" \
+    "ldr %[xb], [%[" r "], #12]\n\t" \
+    "smlad %[n], %[xa], %[wa], %[n]\n\t" \
+    "smlabb %[n], %[xb], %[wb], %[n]\n\t"
+#define DW_ASM_TRIPLE_S1(r, offset) \
+    DW_ASM_LOAD(r, offset, "", "") \
     "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
     "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
     "smlatb %[a1], %[xa], %[wa], %[a1]\n\t" \
@@ -295,9 +395,8 @@ typedef struct {
     "ldr %[xa], [%[" r "], #8]\n\t" \
     "smlad %[n], %[xb], %[wa], %[n]\n\t" \
     "smlabb %[n], %[xa], %[wb], %[n]\n\t"
-#define DW_ASM_TRIPLE_ROW_S2(r, offset) \
-    "ldrd %[xa], %[xb], [%[" r "]]\n\t" \
-    "ldrd %[wa], %[wb], [%[ch], #" offset "]\n\t" \
+#define DW_ASM_TRIPLE_S2(r, offset) \
+    DW_ASM_LOAD(r, offset, "", "") \
     "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
     "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
     "ldr %[xa], [%[" r "], #8]\n\t" \
@@ -306,49 +405,135 @@ typedef struct {
     "ldr %[xb], [%[" r "], #12]\n\t" \
     "smlad %[n], %[xa], %[wa], %[n]\n\t" \
     "smlabb %[n], %[xb], %[wb], %[n]\n\t"
-/* `odd` (a memory operand): 0 when the pairs cover the row, 1 for one output after them (a row of one: computed
- * as a pair, stored alone), 3 for a closing triple. */
-#define DW_ASM_FAST_ROW(ROW, TRIPLE_ROW) \
+/* Four outputs, stride 1 (rows of 4 or more outputs): words W0 W1 W2 of a ring row; outputs 0 and 1 as a pair
+ * on W0 W1, outputs 2 and 3 the same on W1 W2. Accumulators a0, a1, n and s (the output step's register, the
+ * step reloaded after the blocks). */
+#define DW_ASM_BLOCK0_S1(r, offset) \
+    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #8") \
+    "smlatb %[a1], %[xa], %[wa], %[a0]\n\t" \
+    "smlad %[n], %[xb], %[wa], %[a0]\n\t" \
+    "smlatb %[s], %[xb], %[wa], %[a0]\n\t" \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    DW_ASM_BLOCK_REST(r)
+#define DW_ASM_BLOCK_S1(r, offset) \
+    DW_ASM_LOAD(r, offset, "", ", #8") \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlatb %[a1], %[xa], %[wa], %[a1]\n\t" \
+    "smlad %[n], %[xb], %[wa], %[n]\n\t" \
+    "smlatb %[s], %[xb], %[wa], %[s]\n\t" \
+    DW_ASM_BLOCK_REST(r)
+#define DW_ASM_BLOCK_REST(r) \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "smladx %[a1], %[xb], %[wb], %[a1]\n\t" \
+    "ldr %[xa], [%[" r "]]\n\t" \
+    "smlabb %[n], %[xa], %[wb], %[n]\n\t" \
+    "smladx %[s], %[xa], %[wb], %[s]\n\t"
+/* After the pairs: `odd` above 3 holds the block count above its two tail bits. */
+#define DW_ASM_BLOCKS_S1 \
+    "cmp %[xa], #3\n\t" \
+    "bhi 9f\n" \
+    "10:\n\t"
+#define DW_ASM_BLOCK_LOOP_S1 \
+    "9:\n\t" \
+    "lsr %[xa], %[xa], #2\n\t" \
+    "str %[xa], %[left]\n" \
+    "8:\n\t" \
+    DW_ASM_BLOCK0_S1("r0", "20") DW_ASM_BLOCK_S1("r1", "28") DW_ASM_BLOCK_S1("r2", "36") \
+    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") DW_ASM_OUT("s") \
+    "strb %[a0], [%[out]]\n\t" \
+    "ldr %[a0], %[step]\n\t" \
+    "strb %[a1], [%[out], %[a0]]\n\t" \
+    "add %[out], %[out], %[a0], lsl #1\n\t" \
+    "strb %[n], [%[out]]\n\t" \
+    "strb %[s], [%[out], %[a0]]\n\t" \
+    "add %[out], %[out], %[a0], lsl #1\n\t" \
+    "ldr %[xa], %[left]\n\t" \
+    "subs %[xa], %[xa], #1\n\t" \
+    "str %[xa], %[left]\n\t" \
+    "bne 8b\n\t" \
+    "ldr %[s], %[step]\n\t" \
+    "ldr %[xa], %[odd]\n\t" \
+    "and %[xa], %[xa], #3\n\t" \
+    "b 10b\n"
+
+/* The requantization words into xa (multiplier), xb (round), wa (shift); wb is the 4-instruction stage's t. */
+#define DW_ASM_OUT_PARAMS \
+    "ldr %[xa], [%[ch], #4]\n\t" \
+    "ldr %[xb], [%[ch], #8]\n\t" \
+    "ldr %[wa], [%[ch], #12]\n\t"
+#define DW_ASM_OUT(acc) \
+    "add %[wb], %[xb], %[" acc "], asr #31\n\t" \
+    "smmlar %[" acc "], %[" acc "], %[xa], %[wb]\n\t" \
+    "asr %[" acc "], %[" acc "], %[wa]\n\t" \
+    "ssat %[" acc "], #8, %[" acc "]\n\t"
+/* Per channel: the pairs, then the tail (`odd`: 3 falls through to the triple, 1 a pair stored alone), then the
+ * next channel's ring rows, output and table entry until the table's end. */
+#define DW_ASM_ROWS(PAIR0, PAIR, TRIPLE0, TRIPLE, BLOCKS, BLOCK_LOOP) \
+    "0:\n\t" \
+    "ldr %[n], %[pairs]\n\t" \
     "cmp %[n], #0\n\t" \
     "beq 2f\n" \
     "1:\n\t" \
-    DW_ASM_PAIR_OUT(ROW) \
-    DW_ASM_FAST_OUT("a1") \
+    PAIR0("r0", "20") PAIR("r1", "28") PAIR("r2", "36") \
+    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") \
     "strb %[a0], [%[out]]\n\t" \
-    "strb %[a1], [%[out], %[step]]\n\t" \
-    "add %[out], %[out], %[step], lsl #1\n\t" \
+    "strb %[a1], [%[out], %[s]]\n\t" \
+    "add %[out], %[out], %[s], lsl #1\n\t" \
     "subs %[n], %[n], #1\n\t" \
     "bne 1b\n" \
     "2:\n\t" \
     "ldr %[xa], %[odd]\n\t" \
+    BLOCKS \
     "cmp %[xa], #1\n\t" \
     "blt 3f\n\t" \
-    "bgt 4f\n\t" \
-    DW_ASM_PAIR_OUT(ROW) \
+    "beq 5f\n\t" \
+    TRIPLE0("r0", "20") TRIPLE("r1", "28") TRIPLE("r2", "36") \
+    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") \
     "strb %[a0], [%[out]]\n\t" \
-    "b 3f\n" \
-    "4:\n\t" \
-    "ldr %[a0], [%[ch]]\n\t" \
-    "mov %[a1], %[a0]\n\t" \
-    "mov %[n], %[a0]\n\t" \
-    TRIPLE_ROW("r0", "20") TRIPLE_ROW("r1", "28") TRIPLE_ROW("r2", "36") \
-    "ldrd %[xa], %[xb], [%[ch], #4]\n\t" \
-    "ldr %[wa], [%[ch], #12]\n\t" \
-    DW_ASM_FAST_OUT("a0") DW_ASM_FAST_OUT("a1") DW_ASM_FAST_OUT("n") \
+    "strb %[a1], [%[out], %[s]]\n\t" \
+    "strb %[n], [%[out], %[s], lsl #1]\n" \
+    "3:\n\t" \
+    "ldr %[xa], %[ring_next]\n\t" \
+    "ldr %[xb], %[out_next]\n\t" \
+    "ldr %[wa], %[ch_end]\n\t" \
+    "add %[ch], %[ch], #44\n\t" \
+    "add %[r0], %[r0], %[xa]\n\t" \
+    "add %[r1], %[r1], %[xa]\n\t" \
+    "add %[r2], %[r2], %[xa]\n\t" \
+    "add %[out], %[out], %[xb]\n\t" \
+    "cmp %[ch], %[wa]\n\t" \
+    "bne 0b\n\t" \
+    "b 6f\n" \
+    "5:\n\t" \
+    PAIR0("r0", "20") PAIR("r1", "28") PAIR("r2", "36") \
+    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") \
     "strb %[a0], [%[out]]\n\t" \
-    "strb %[a1], [%[out], %[step]]\n\t" \
-    "strb %[n], [%[out], %[step], lsl #1]\n" \
-    "3:"
-#define DW_ASM_FAST_OPERANDS \
-    [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa_), [xb] "=&r"(xb_), [wa] "=&r"(wa_), [wb] "=&r"(wb_), \
-    [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [out] "+r"(out), [n] "+r"(n) \
-    : [ch] "r"(ch), [step] "r"(step), [odd] "m"(odd) \
+    "b 3b\n" \
+    BLOCK_LOOP \
+    "6:"
+#define DW_ASM_ROWS_OPERANDS \
+    [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), \
+    [n] "=&r"(n), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [out] "+r"(out), [ch] "+r"(ch), [s] "+r"(s), \
+    [left] "=m"(left) \
+    : [step] "m"(rows->step), [pairs] "m"(rows->pairs), [odd] "m"(rows->odd), \
+      [ring_next] "m"(rows->ring_next), [out_next] "m"(rows->out_next), [ch_end] "m"(ch_end) \
     : "cc", "memory"
-#define DW_FAST_ROW_ASM 1
+#define DW_FAST_ROWS_ASM 1
 #endif
 
+/* What a fast output row's assembly reads per channel: the same for every row of the layer. */
+typedef struct {
+    int32_t pairs;     /* output pairs first */
+    int32_t odd;       /* then (stride 1) blocks of four, their count from bit 2 up, then the tail in bits 0-1: 0
+                        * none, 1 one output (a row of one), 3 three outputs */
+    int32_t step;      /* bytes between a channel's outputs: the channel count */
+    int32_t stride;
+    int32_t ring_next; /* bytes from a channel's ring rows, as the row leaves them, to the next channel's */
+    int32_t out_next;  /* the same for the output pointer */
+} dw_fast_rows;
+
 /* One output row of one channel: r0..r2 are the channel's three ring rows from the first output's first tap,
- * outputs `step` bytes apart. */
+ * outputs `step` bytes apart. `mode` a literal; fast: the table holds doubled values. */
 MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
                                         int32_t out_w, int32_t stride, int32_t mode, int32_t zp, int32_t lo,
                                         int32_t hi, int8_t *out, size_t step) {
@@ -357,26 +542,15 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
     const uint32_t *w = ch->filter;
     int32_t a0;
     int32_t a1;
-#if defined(DW_FAST_ROW_ASM)
-    if (mode == MCUFORGE_DSP_FAST) {
-        const int32_t odd = (out_w & 1) == 0 ? 0 : (out_w == 1 ? 1 : 3);
-        int32_t n = (out_w - odd) >> 1;
-        uint32_t xa_;
-        uint32_t xb_;
-        uint32_t wa_;
-        uint32_t wb_;
-        if (stride == 1) {
-            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S1, DW_ASM_TRIPLE_ROW_S1) : DW_ASM_FAST_OPERANDS);
-        } else {
-            __asm__ volatile(DW_ASM_FAST_ROW(DW_ASM_ROW_S2, DW_ASM_TRIPLE_ROW_S2) : DW_ASM_FAST_OPERANDS);
-        }
-        return;
-    }
-#endif
     for (; out < end; out += 2 * step) {
         DW_DSP_PAIR(ch, stride, r0, r1, r2, a0, a1);
-        out[0] = mcuforge_dsp_output(&q, a0, mode, zp, lo, hi);
-        out[step] = mcuforge_dsp_output(&q, a1, mode, zp, lo, hi);
+        if (mode == MCUFORGE_DSP_FAST) {
+            out[0] = dw_fast_output(&q, a0);
+            out[step] = dw_fast_output(&q, a1);
+        } else {
+            out[0] = mcuforge_dsp_output(&q, a0, mode, zp, lo, hi);
+            out[step] = mcuforge_dsp_output(&q, a1, mode, zp, lo, hi);
+        }
     }
     if (out == end) {
         a0 = q.bias;
@@ -384,24 +558,193 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
         DW_DSP_ROW(r0, w[0], w[1], stride, 0, a0, a1);
         DW_DSP_ROW(r1, w[2], w[3], stride, 0, a0, a1);
         DW_DSP_ROW(r2, w[4], w[5], stride, 0, a0, a1);
-        out[0] = mcuforge_dsp_output(&q, a0, mode, zp, lo, hi);
+        out[0] = mode == MCUFORGE_DSP_FAST ? dw_fast_output(&q, a0) : mcuforge_dsp_output(&q, a0, mode, zp, lo, hi);
         (void)a1;
     }
 }
 
+#if defined(DW_FAST_ROWS_ASM)
+/* A fast output row, all channels, in assembly: the layer loop calls one of these per output row, pairs and a
+ * tail at stride 1 or 2, or at stride 1 with blocks of four for long rows (4 outputs or more). Each has an entry
+ * point of its own (the emitter picks it), so that a model links only the ones its layers take. */
+typedef void (*dw_fast_row_fn)(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
+                               int8_t *out, const dw_fast_rows *rows);
+#define DW_FAST_ROW_LOCALS \
+    const dw_channel *const ch_end = ch + rows->step; \
+    uint32_t s = (uint32_t)rows->step; \
+    int32_t left; \
+    uint32_t a0; \
+    uint32_t a1; \
+    uint32_t xa; \
+    uint32_t xb; \
+    uint32_t wa; \
+    uint32_t wb; \
+    uint32_t n
+
+static void dw_fast_row_s1(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
+                           int8_t *out, const dw_fast_rows *rows) {
+    DW_FAST_ROW_LOCALS;
+    __asm__ volatile(DW_ASM_ROWS(DW_ASM_PAIR0_S1, DW_ASM_PAIR_S1, DW_ASM_TRIPLE0_S1, DW_ASM_TRIPLE_S1, "", "")
+                     : DW_ASM_ROWS_OPERANDS);
+}
+
+static void dw_fast_row_s2(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
+                           int8_t *out, const dw_fast_rows *rows) {
+    DW_FAST_ROW_LOCALS;
+    __asm__ volatile(DW_ASM_ROWS(DW_ASM_PAIR0_S2, DW_ASM_PAIR_S2, DW_ASM_TRIPLE0_S2, DW_ASM_TRIPLE_S2, "", "")
+                     : DW_ASM_ROWS_OPERANDS);
+}
+
+static void dw_fast_row_s1_blocks(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
+                                  int8_t *out, const dw_fast_rows *rows) {
+    DW_FAST_ROW_LOCALS;
+    __asm__ volatile(DW_ASM_ROWS(DW_ASM_PAIR0_S1, DW_ASM_PAIR_S1, DW_ASM_TRIPLE0_S1, DW_ASM_TRIPLE_S1,
+                                 DW_ASM_BLOCKS_S1, DW_ASM_BLOCK_LOOP_S1) : DW_ASM_ROWS_OPERANDS);
+}
+/* A row of exactly five outputs, stride 1 (KWS's 25x5 maps), every channel, in one block per channel: words W0..W3
+ * of a ring row; outputs 0 and 1 as a pair on W0 W1, 2 and 3 on W1 W2, output 4 on W2 and the bottom lane of W3,
+ * with the filter words loaded once per row (a pair and a triple load them twice). Five accumulators, two words
+ * and two filter words take 14 registers, more than GCC gives inline assembly: a naked function, AAPCS by hand.
+ * r0-r2 ring rows, r3 table entry, r12 output; r4-r8 accumulators, r9 r10 words, r11 lr filter words (then the
+ * requantization: r9 multiplier, r10 round, r11 shift, lr t). Stack: step, ring_next, out_next, the table's end. */
+#define DW_W5_LOAD(r, offset, bias) \
+    "ldr r10, [" r ", #4]\n\t" \
+    "ldr r9, [" r "]\n\t" \
+    "ldr r11, [r3, #" offset "]\n\t" \
+    "ldr lr, [r3, #" offset "+4]\n\t" \
+    bias
+#define DW_W5_REST(r) \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "smladx r5, r10, lr, r5\n\t" \
+    "ldr r9, [" r ", #8]\n\t" \
+    "ldr r10, [" r ", #12]\n\t" \
+    "smlabb r6, r9, lr, r6\n\t" \
+    "smladx r7, r9, lr, r7\n\t" \
+    "smlad r8, r9, r11, r8\n\t" \
+    "smlabb r8, r10, lr, r8\n\t"
+#define DW_W5_ROW0(r, offset) \
+    DW_W5_LOAD(r, offset, "ldr r4, [r3]\n\t") \
+    "smlatb r5, r9, r11, r4\n\t" \
+    "smlad r6, r10, r11, r4\n\t" \
+    "smlatb r7, r10, r11, r4\n\t" \
+    "mov r8, r4\n\t" \
+    "smlad r4, r9, r11, r4\n\t" \
+    DW_W5_REST(r)
+#define DW_W5_ROW(r, offset) \
+    DW_W5_LOAD(r, offset, "") \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlatb r5, r9, r11, r5\n\t" \
+    "smlad r6, r10, r11, r6\n\t" \
+    "smlatb r7, r10, r11, r7\n\t" \
+    DW_W5_REST(r)
+#define DW_W5_OUT(acc) \
+    "add lr, r10, " acc ", asr #31\n\t" \
+    "smmlar " acc ", " acc ", r9, lr\n\t" \
+    "asr " acc ", " acc ", r11\n\t" \
+    "ssat " acc ", #8, " acc "\n\t"
+/* dw_fast_rows' fields as the assembly reads them */
+typedef char dw_fast_rows_layout[offsetof(dw_fast_rows, step) == 8 && offsetof(dw_fast_rows, ring_next) == 16 &&
+                                 offsetof(dw_fast_rows, out_next) == 20 ? 1 : -1];
+
+#define DW_ARG __attribute__((unused)) /* a naked function reads its arguments in assembly */
+__attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
+                                                  const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
+                                                  int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
+    __asm__(
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #20\n\t"
+        "ldr r12, [sp, #56]\n\t"
+        "ldr lr, [sp, #60]\n\t"
+        "ldr r4, [lr, #8]\n\t"
+        "ldr r5, [lr, #16]\n\t"
+        "ldr r6, [lr, #20]\n\t"
+        "movs r7, #44\n\t"
+        "mla r7, r4, r7, r3\n\t"
+        "str r4, [sp]\n\t"
+        "str r5, [sp, #4]\n\t"
+        "str r6, [sp, #8]\n\t"
+        "str r7, [sp, #12]\n"
+        "0:\n\t"
+        DW_W5_ROW0("r0", "20") DW_W5_ROW("r1", "28") DW_W5_ROW("r2", "36")
+        "ldr r9, [r3, #4]\n\t"
+        "ldr r10, [r3, #8]\n\t"
+        "ldr r11, [r3, #12]\n\t"
+        DW_W5_OUT("r4") DW_W5_OUT("r5") DW_W5_OUT("r6") DW_W5_OUT("r7") DW_W5_OUT("r8")
+        "strb r4, [r12]\n\t"
+        "ldr r4, [sp]\n\t"
+        "strb r5, [r12, r4]\n\t"
+        "add r12, r12, r4, lsl #1\n\t"
+        "strb r6, [r12]\n\t"
+        "strb r7, [r12, r4]\n\t"
+        "add r12, r12, r4, lsl #1\n\t"
+        "strb r8, [r12]\n\t"
+        "ldr r9, [sp, #4]\n\t"
+        "ldr r10, [sp, #8]\n\t"
+        "ldr r11, [sp, #12]\n\t"
+        "add r3, r3, #44\n\t"
+        "add r0, r0, r9\n\t"
+        "add r1, r1, r9\n\t"
+        "add r2, r2, r9\n\t"
+        "add r12, r12, r10\n\t"
+        "cmp r3, r11\n\t"
+        "bne 0b\n\t"
+        "add sp, sp, #20\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#define DW_FAST_ROW_ANY(p) ((p)->geom.stride_w == 1 ? dw_fast_row_s1 : dw_fast_row_s2)
+#define DW_FAST_ROW_W5 dw_fast_row_w5
+#define DW_FAST_ROW_S1 dw_fast_row_s1
+#define DW_FAST_ROW_LONG dw_fast_row_s1_blocks
+#else
+typedef int dw_fast_row_fn; /* C: no row function, the rows' plan unused */
+#define DW_FAST_ROW_ANY(p) 0
+#define DW_FAST_ROW_S1 0
+#define DW_FAST_ROW_LONG 0
+#define DW_FAST_ROW_W5 0
+#endif
+/* The rows' plan of the fast assembly (dw_dsp_run's `row_plan`): pairs and a tail, blocks of four too, or a
+ * row of exactly five. */
+#define DW_SHORT_ROWS 0
+#define DW_LONG_ROWS 1
+#define DW_ROWS_OF_FIVE 2
+
+/* One output row, all channels: the channels' ring rows `width` values apart, outputs 1 byte apart. */
+MCUFORGE_INLINE void dw_dsp_row(const mcuforge_depthwise_conv_params *p, const int16_t *r0, const int16_t *r1,
+                                const int16_t *r2, const dw_channel *ch, int32_t width, int32_t stride, int32_t mode,
+                                dw_fast_row_fn fast_row, const dw_fast_rows *rows, int8_t *out) {
+    const int32_t channels = p->geom.in_c;
+    int32_t c;
+#if defined(DW_FAST_ROWS_ASM)
+    if (mode == MCUFORGE_DSP_FAST) {
+        fast_row(r0, r1, r2, ch, out, rows);
+        return;
+    }
+#endif
+    (void)fast_row;
+    (void)rows;
+    for (c = 0; c < channels; ++c) {
+        dw_dsp_channel_row(r0, r1, r2, &ch[c], p->geom.out_w, stride, mode, p->output_offset, p->act_min,
+                           p->act_max, out + c, (size_t)channels);
+        r0 += width;
+        r1 += width;
+        r2 += width;
+    }
+}
+
 MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
-                                int8_t *output, void *scratch, int32_t stride, int32_t mode) {
+                                int8_t *output, void *scratch, int32_t stride, int32_t mode, dw_fast_row_fn fast_row,
+                                int32_t row_plan) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t channels = g->in_c;
     const size_t in_row = (size_t)g->in_w * (size_t)channels;
     dw_channel *table = (dw_channel *)scratch;
     mcuforge_dsp_channel *out_stage = (mcuforge_dsp_channel *)(table + channels); /* in the ring's space */
     dw_ring ring;
+    dw_fast_rows rows;
     size_t slot_values;
     int32_t b;
     int32_t oy;
     int32_t c;
-    int32_t i;
     ring.rows = (int16_t *)(table + channels);
     ring.lead = g->pad_left;
     ring.zero_point = -p->input_offset;
@@ -413,6 +756,24 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
     }
     ring.width += ring.width & 1;
     slot_values = (size_t)channels * (size_t)ring.width;
+    {
+        /* The fast assembly's row: pairs, then blocks of four (the long rows' function), then the tail: 5 outputs
+         * as a pair and a triple, 4k + 1 (k > 1) as k - 1 blocks, a pair and a triple. */
+        const int32_t tail = (g->out_w & 1) == 0 ? 0 : (g->out_w == 1 ? 1 : 3);
+        const int32_t blocks = row_plan == DW_LONG_ROWS && stride == 1 ? (g->out_w - tail) >> 2 : 0;
+        rows.pairs = (g->out_w - tail - 4 * blocks) >> 1;
+        rows.odd = tail | blocks << 2;
+        rows.step = channels;
+        rows.stride = stride;
+        /* the ring pointers advance 2 stride values per pair (a row of one's too), 4 per block; the output
+         * pointer a channel stride per output of the pairs and blocks */
+        rows.ring_next = 2 * (ring.width - 2 * stride * (rows.pairs + (tail == 1)) - 4 * blocks);
+        rows.out_next = 1 - (2 * rows.pairs + 4 * blocks) * channels;
+        if (row_plan == DW_ROWS_OF_FIVE) { /* one block: no pointer moves but the output's, 4 steps */
+            rows.ring_next = 2 * ring.width;
+            rows.out_next = 1 - 4 * channels;
+        }
+    }
     /* The channel table: the output stages are built in the ring's space (free until the first row enters),
      * then moved into each channel's entry next to its filter pairs. */
     mcuforge_dsp_channels(out_stage, channels, p->bias_folded, &p->requant, p->output_offset, mode);
@@ -420,25 +781,18 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
         const int8_t *f = filter + c;
         int32_t ky;
         table[c].out = out_stage[c];
+        table[c].out.bias = (int32_t)((uint32_t)out_stage[c].bias * (uint32_t)DW_SCALE(mode));
         for (ky = 0; ky < 3; ++ky) {
-            const uint32_t w0 = (uint32_t)f[(3 * ky) * channels] & 0xFFFFu;
-            const uint32_t w1 = (uint32_t)f[(3 * ky + 1) * channels] & 0xFFFFu;
-            const uint32_t w2 = (uint32_t)f[(3 * ky + 2) * channels] & 0xFFFFu;
+            const uint32_t w0 = (uint32_t)(f[(3 * ky) * channels] * DW_SCALE(mode)) & 0xFFFFu;
+            const uint32_t w1 = (uint32_t)(f[(3 * ky + 1) * channels] * DW_SCALE(mode)) & 0xFFFFu;
+            const uint32_t w2 = (uint32_t)(f[(3 * ky + 2) * channels] * DW_SCALE(mode)) & 0xFFFFu;
             table[c].filter[2 * ky] = w0 | w1 << 16;
             table[c].filter[2 * ky + 1] = w2 | w1 << 16;
         }
     }
-    /* The zero-point columns around the input: written once, rows only ever overwrite the input columns. */
-    for (i = 0; i < 3 * channels; ++i) {
-        int16_t *r = ring.rows + (size_t)i * (size_t)ring.width;
-        int32_t k;
-        for (k = 0; k < ring.lead; ++k) {
-            r[k] = (int16_t)ring.zero_point;
-        }
-        for (k = ring.lead + g->in_w; k < ring.width; ++k) {
-            r[k] = (int16_t)ring.zero_point;
-        }
-    }
+    /* The zero-point columns around the input: written once (with the rest of the ring), rows only ever
+     * overwrite the input columns. */
+    dw_dsp_fill(ring.rows, 3 * slot_values, ring.zero_point);
     for (b = 0; b < g->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)g->in_h * in_row;
         int32_t next = 0; /* the next padded row (input row + pad_top) to enter the ring */
@@ -457,31 +811,39 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
             r0 = ring.rows + (size_t)(top % 3) * slot_values;
             r1 = ring.rows + (size_t)((top + 1) % 3) * slot_values;
             r2 = ring.rows + (size_t)((top + 2) % 3) * slot_values;
-            for (c = 0; c < channels; ++c) {
-                dw_dsp_channel_row(r0, r1, r2, &table[c], g->out_w, stride, mode, p->output_offset, p->act_min,
-                                   p->act_max, output + c, (size_t)channels);
-                r0 += ring.width;
-                r1 += ring.width;
-                r2 += ring.width;
-            }
+            dw_dsp_row(p, r0, r1, r2, table, ring.width, stride, mode, fast_row, &rows, output);
             output += (size_t)g->out_w * (size_t)channels;
         }
     }
 }
+
+#if defined(DW_FAST_ROWS_ASM)
+/* The fast stage in assembly takes the stride at run time: one copy of the layer loop for both fast entries. */
+static void dw_dsp_fast(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
+                        int8_t *output, void *scratch, dw_fast_row_fn fast_row, int32_t row_plan) {
+    dw_dsp_run(p, input, filter, output, scratch, p->geom.stride_w, MCUFORGE_DSP_FAST, fast_row, row_plan);
+}
+#define DW_FAST_RUNTIME_STRIDE 1
+#else
+#define DW_FAST_RUNTIME_STRIDE 0
+#define dw_dsp_fast(p, input, filter, output, scratch, fast_row, row_plan) ((void)(fast_row), (void)(row_plan))
+#endif
 
 static void dw_dsp(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
                    int8_t *output, void *scratch) {
     const int32_t mode = mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max);
     /* Literal strides (the emitter allows 1 and 2) and, for the usual fast stage, a literal mode; the other
      * stages branch per output. */
-    if (p->geom.stride_w == 1 && mode == MCUFORGE_DSP_FAST) {
-        dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_FAST);
+    if (mode == MCUFORGE_DSP_FAST && DW_FAST_RUNTIME_STRIDE) {
+        dw_dsp_fast(p, input, filter, output, scratch, DW_FAST_ROW_ANY(p), 0);
+    } else if (p->geom.stride_w == 1 && mode == MCUFORGE_DSP_FAST) {
+        dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p), 0);
     } else if (p->geom.stride_w == 1) {
-        dw_dsp_run(p, input, filter, output, scratch, 1, mode);
+        dw_dsp_run(p, input, filter, output, scratch, 1, mode, DW_FAST_ROW_ANY(p), 0);
     } else if (mode == MCUFORGE_DSP_FAST) {
-        dw_dsp_run(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST);
+        dw_dsp_run(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p), 0);
     } else {
-        dw_dsp_run(p, input, filter, output, scratch, 2, mode);
+        dw_dsp_run(p, input, filter, output, scratch, 2, mode, DW_FAST_ROW_ANY(p), 0);
     }
 }
 #endif
@@ -526,24 +888,29 @@ void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const i
  * that variant is compiled in, elsewhere only the portable code, so the linker (--gc-sections) keeps neither the
  * other stages nor the unused path. */
 #if defined(DW_DSP)
-#define DW_ENTRY(suffix, mode) \
+#define DW_ENTRY(suffix, mode, fast_row, row_plan) \
     void mcuforge_depthwise_conv_s8##suffix(const mcuforge_depthwise_conv_params *p, const int8_t *input, \
                                             const int8_t *filter, const int32_t *bias, int8_t *output, \
                                             void *scratch) { \
         (void)bias; \
-        if (p->geom.stride_w == 1) { \
-            dw_dsp_run(p, input, filter, output, scratch, 1, mode); \
+        if ((mode) == MCUFORGE_DSP_FAST && DW_FAST_RUNTIME_STRIDE) { \
+            dw_dsp_fast(p, input, filter, output, scratch, fast_row, row_plan); \
+        } else if (p->geom.stride_w == 1) { \
+            dw_dsp_run(p, input, filter, output, scratch, 1, mode, fast_row, row_plan); \
         } else { \
-            dw_dsp_run(p, input, filter, output, scratch, 2, mode); \
+            dw_dsp_run(p, input, filter, output, scratch, 2, mode, fast_row, row_plan); \
         } \
     }
 #else
-#define DW_ENTRY(suffix, mode) \
+#define DW_ENTRY(suffix, mode, fast_row, row_plan) \
     void mcuforge_depthwise_conv_s8##suffix(const mcuforge_depthwise_conv_params *p, const int8_t *input, \
                                             const int8_t *filter, const int32_t *bias, int8_t *output, \
                                             void *scratch) { \
         mcuforge_depthwise_conv_s8(p, input, filter, bias, output, scratch); \
     }
 #endif
-DW_ENTRY(_fast, MCUFORGE_DSP_FAST)
-DW_ENTRY(_wide, MCUFORGE_DSP_WIDE)
+DW_ENTRY(_fast, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p), 0)
+DW_ENTRY(_fast_s1, MCUFORGE_DSP_FAST, DW_FAST_ROW_S1, 0)
+DW_ENTRY(_fast_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_LONG, DW_LONG_ROWS)
+DW_ENTRY(_fast_w5, MCUFORGE_DSP_FAST, DW_FAST_ROW_W5, DW_ROWS_OF_FIVE)
+DW_ENTRY(_wide, MCUFORGE_DSP_WIDE, DW_FAST_ROW_ANY(p), 0)

@@ -20,6 +20,8 @@ from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
 from mcuforge.quant.sparse import use_sparse
 
+LONG_ROW = 4  # outputs a row from which the fast DSP variant's blocks of four beat pairs (but 5: _fast_w5)
+
 
 def infer_shapes(op: Op, graph: Graph):
     check_window_attrs(op, graph)
@@ -85,8 +87,12 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         **fields, "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
         "act_min": lo, "act_max": hi, "bias_folded": ctx.const_array("bias_folded", bias_folded),
         "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3])), "dsp_requant": dsp})
-    # the _fast/_wide entry points link only the layer's DSP output stage (kernels/depthwise_conv_2d_s8.h)
+    # the _fast/_wide entry points link only the layer's DSP output stage (kernels/depthwise_conv_2d_s8.h); at
+    # stride 1, _fast_s1 leaves out the stride-2 code, _fast_long adds blocks of four outputs for rows of 4 and
+    # more and _fast_w5 computes a row of five (KWS) in one block
     fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if (lo, hi) == (-128, 127) else ""
+    if fast == "_fast" and op.attrs["stride_w"] == 1:
+        fast = {5: "_fast_w5"}.get(y.shape[2], "_fast_long" if y.shape[2] >= LONG_ROW else "_fast_s1")
     return f"mcuforge_depthwise_conv_s8{fast}({params}, {args}, {ctx.scratch() if dsp else 'NULL'});"
 
 

@@ -1,0 +1,138 @@
+"""The depthwise kernel's DSP variant for the fast output stage (kernels/depthwise_conv_2d_s8.c): whole output
+rows, every channel, in assembly, requantized in four instructions from doubled accumulators.
+
+Layers built for its paths: rows of 1 to 10 outputs at strides 1 and 2 (a row of five in one block, blocks of
+four for rows of 4 or more, pairs, a closing triple, a row of one, no pair at all), 1, 3, 5, 6, 7 and 11 channels
+(partial groups of four in the transposition), and channels at the ends of the fast stage's shift range (TFLite
+shifts -1 and -22) whose filters are all zero, so that every accumulator is the bias: -1, -2 or 0, the values
+where the 4-instruction stage's sign correction differs from dsp_s8.h's (a negative accumulator whose product
+rounds to 0). Each must equal the reference interpreter on QEMU (Cortex-M4 and M7) and, in plain C
+(MCUFORGE_DSP_EMULATE), under ASan/UBSan on the host."""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
+from mcuforge.codegen.project import compile_model
+from mcuforge.ops import depthwise_conv_2d
+from mcuforge.ops.depthwise_conv_2d import LONG_ROW
+from mcuforge.ops.conv_common import DSP_FOLDED, output_multipliers
+from mcuforge.runtime.reference import run_reference
+from mcuforge.targets.build import build_firmware
+from mcuforge.targets.qemu import run_qemu
+from tests.builders import GraphBuilder
+from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
+
+RECORDS = 3
+# x scale 0.5, output scale 1: a filter scale of 0.5 gives the multiplier 2^30 at TFLite shift -1 exactly (0.25),
+# 3.5e-7 a shift of -22 (1.75e-7 is in [2^-23, 2^-22))
+SHIFT_1, SHIFT_22 = 0.5, 3.5e-7
+
+
+def _depthwise(b, x, name, weights=None, w_scales=None, bias=None, zero_point=-3, **attrs):
+    channels = b.graph.tensors[x].shape[3]
+    data = b.rng.integers(-127, 128, size=(1, 3, 3, channels)) if weights is None else weights
+    scales = b.rng.uniform(0.002, 0.02, channels) if w_scales is None else np.asarray(w_scales)
+    w = b.const(f"{name}_w", data, "int8", scales.astype(np.float32), np.zeros(channels, np.int64), 3)
+    x_scale = b.graph.tensors[x].quant.scale[0]
+    bias_t = b.const(f"{name}_b", b.rng.integers(-2000, 2000, size=channels) if bias is None else bias, "int32",
+                     (x_scale * scales).astype(np.float32), np.zeros(channels, np.int64))
+    return b.op("DEPTHWISE_CONV_2D", [x, w, bias_t], name, scale=1.0 if w_scales is not None else 0.1,
+                zero_point=zero_point, depth_multiplier=1, **attrs)
+
+
+def _edge_filter(b, channels):
+    """Filters, scales and biases: zero filters with biases -1, -1, -2, 0 at TFLite shifts -1 and -22 (few enough
+    that the layer stays dense, not stored sparse), random filters at both shifts, the rest random."""
+    weights = b.rng.integers(-127, 128, size=(1, 3, 3, channels))
+    weights[..., :4] = 0
+    scales = b.rng.uniform(0.002, 0.02, channels)
+    scales[:6] = [SHIFT_1, SHIFT_22, SHIFT_1, SHIFT_22, SHIFT_1, SHIFT_22]
+    bias = b.rng.integers(-2000, 2000, size=channels)
+    bias[:6] = [-1, -1, -2, 0, 700, -5000]
+    return weights, scales, bias
+
+
+def depthwise_layers():
+    b = GraphBuilder(seed=33)
+    outs = []
+    edge = _edge_filter(b, 11)
+    xa = b.input("xa", (1, 4, 7, 11), scale=0.5, zero_point=0)
+    for name, attrs in (("edge_s1", {}),  # 7 outputs: a block of four and a triple
+                        ("edge_s2", {"stride_h": 2, "stride_w": 2}),  # 4: pairs only
+                        ("edge_s1_valid", {"padding": "VALID"}),  # 5: a row of five
+                        ("edge_s2_valid", {"padding": "VALID", "stride_h": 2, "stride_w": 2})):  # 3: a triple
+        outs.append(_depthwise(b, xa, name, *edge, **attrs))
+    xb = b.input("xb", (1, 3, 2, 5), scale=0.05, zero_point=-128)
+    outs.append(_depthwise(b, xb, "w2_s1", zero_point=-128, fused_activation_function="RELU"))  # one pair
+    outs.append(_depthwise(b, xb, "w1_s2", stride_h=2, stride_w=2))  # a row of one
+    xc = b.input("xc", (1, 5, 4, 1), scale=0.05, zero_point=17)
+    outs.append(_depthwise(b, xc, "c1_s1", zero_point=4))  # one channel, a block of four
+    outs.append(_depthwise(b, xc, "c1_s2_valid", padding="VALID", stride_w=2))  # one channel, a row of one
+    xd = b.input("xd", (1, 6, 6, 3), scale=0.05, zero_point=-9)
+    outs.append(_depthwise(b, xd, "c3_s2", stride_h=2, stride_w=2))  # SAME, even input: pad right only
+    outs.append(_depthwise(b, xd, "c3_s1_valid", padding="VALID"))  # a block of four
+    xe = b.input("xe", (1, 3, 10, 6), scale=0.05, zero_point=30)
+    outs.append(_depthwise(b, xe, "w10_s1"))  # two blocks of four and a pair
+    outs.append(_depthwise(b, xe, "w8_s1_valid", padding="VALID", zero_point=-128,
+                           fused_activation_function="RELU"))  # two blocks
+    outs.append(_depthwise(b, xe, "w5_s2", stride_w=2))  # stride 2: pairs and a triple, no blocks
+    xf = b.input("xf", (1, 4, 9, 5), scale=0.05, zero_point=-40)
+    outs.append(_depthwise(b, xf, "w9_s1"))  # 4k + 1: a block, a pair and a triple
+    xg = b.input("xg", (1, 4, 3, 7), scale=0.05, zero_point=3)
+    outs.append(_depthwise(b, xg, "w3_s1"))  # short rows: a triple
+    outs.append(_depthwise(b, xg, "w1_s1_valid", padding="VALID"))  # a row of one
+    return b.build(*outs)
+
+
+def test_layers_take_the_fast_stage_at_both_shift_ends():
+    graph = depthwise_layers()
+    for op in graph.ops:
+        assert depthwise_conv_2d._dsp_requant(op, graph)[0] == DSP_FOLDED, op.outputs[0]
+    edge = next(op for op in graph.ops if op.outputs[0] == "edge_s1")
+    multipliers, shifts = output_multipliers(edge, graph, 11)
+    assert list(shifts[:6]) == [-1, -22, -1, -22, -1, -22] and multipliers[0] == 1 << 30
+
+
+def test_each_layer_takes_its_entry_point(tmp_path):
+    """Stride 1: the stride-1 entry for short rows, the row-of-five one for rows of 5, the one with blocks of four
+    for longer rows; stride 2: the general fast entry. So each path of the assembly runs on QEMU."""
+    graph = depthwise_layers()
+    source = (compile_model(graph, tmp_path / "lib", name="dw").outdir / "dw.c").read_text()
+    calls = {line.split("(&")[1].split("_params")[0]: line.split("(")[0].strip()
+             for line in source.splitlines() if "mcuforge_depthwise_conv_s8" in line and "(&" in line}
+    ops = {f"op{i}": op for i, op in enumerate(graph.ops)}
+    assert len(calls) == len(graph.ops)  # every layer dense (no sparse kernel), through a DSP entry
+    for key, entry in calls.items():
+        op = ops[key]
+        width = graph.tensors[op.outputs[0]].shape[2]
+        expected = "_fast" if op.attrs["stride_w"] == 2 else (
+            "_fast_w5" if width == 5 else ("_fast_long" if width >= LONG_ROW else "_fast_s1"))
+        assert entry == f"mcuforge_depthwise_conv_s8{expected}", (op.outputs[0], entry)
+    assert {e.rsplit("_s8", 1)[1] for e in calls.values()} == {"_fast", "_fast_s1", "_fast_long", "_fast_w5"}
+
+
+@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m7"])
+def test_fast_rows_match_reference_on_qemu(target, tmp_path):
+    require_qemu()
+    graph = depthwise_layers()
+    build = build_firmware(graph, tmp_path / "b", target=target, name="dw")
+    batch = random_batch(graph, RECORDS, seed=7)
+    run = run_qemu(build, batch)
+    for k, record in enumerate(run.outputs):
+        assert_outputs_equal(graph, record, run_reference(graph, batch[k]), f"{target} record {k}")
+
+
+def test_fast_rows_emulated_under_sanitizers(tmp_path):
+    graph = depthwise_layers()
+    compiled = compile_model(graph, tmp_path / "lib", name="dw")
+    exe = tmp_path / "dw_emulated"
+    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
+    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
+                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[:2000]
+    batch = random_batch(graph, RECORDS, seed=8)
+    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
+        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
