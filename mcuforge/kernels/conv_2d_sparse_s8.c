@@ -1,4 +1,5 @@
 #include "conv_2d_sparse_s8.h"
+#include "dsp_s8.h" /* the pointwise kernel's DSP output stage */
 
 /* Every output pixel walks the whole compressed filter once, output channel by output channel, so the packed
  * nonzeros are read strictly in order through one pointer. A row of the bitmap is consumed in runs: a run whose
@@ -133,4 +134,119 @@ void mcuforge_conv_sparse_s8(const mcuforge_conv_sparse_params *p, const int8_t 
         }
         output += (size_t)pixels * (size_t)g->out_c;
     }
+}
+
+/* Pointwise: output pixels of a row are taken four at a time (a row's last one to three with the last pixel
+ * repeated in the unused places: one loop serves every count, the repeats are computed and not stored). For each
+ * output channel the bitmap row is read a 32-bit word at a time (an all-zero word costs one test) and every set
+ * bit feeds its weight to the four pixels. Output rows are produced in increasing order, each from its own input
+ * row only, so the op's row_window holds. */
+
+/* acc[k] += sum over the set bits d of a bitmap row of `bytes` bytes of x[off_k + d] * (next nonzero), *w
+ * advanced past the row's nonzeros; off_0 = 0. Bits past the row's depth are 0 in the format (quant/sparse.py). */
+MCUFORGE_INLINE void conv_sparse_1x1_dot(const int8_t *x, size_t o1, size_t o2, size_t o3, const uint8_t *bits,
+                                         size_t bytes, const int8_t **w, int32_t acc[4]) {
+    const int8_t *wp = *w;
+    int32_t a0 = acc[0];
+    int32_t a1 = acc[1];
+    int32_t a2 = acc[2];
+    int32_t a3 = acc[3];
+    size_t words = bytes / 4u;
+    size_t at = 0; /* the bit of the word's bit 0: its value's index */
+    uint32_t m;
+    size_t t;
+#define CONV_SPARSE_1X1_VISIT()                                      \
+    while (m != 0u) { /* lowest bit first: the nonzeros are in order */ \
+        const int8_t *xd = x + at + MCUFORGE_SPARSE_LOWEST_BIT(m);      \
+        const int32_t wv = (int32_t)*wp++;                              \
+        a0 += (int32_t)xd[0] * wv;                                      \
+        a1 += (int32_t)xd[o1] * wv;                                     \
+        a2 += (int32_t)xd[o2] * wv;                                     \
+        a3 += (int32_t)xd[o3] * wv;                                     \
+        m &= m - 1u;                                                    \
+    }
+    for (; words > 0u; --words) {
+        memcpy(&m, bits, 4); /* one unaligned load on Armv7-M */
+        CONV_SPARSE_1X1_VISIT()
+        bits += 4;
+        at += 32u;
+    }
+    m = 0;
+    for (t = 0; t < (bytes & 3u); ++t) { /* a last partial word */
+        m |= (uint32_t)bits[t] << (8u * t);
+    }
+    CONV_SPARSE_1X1_VISIT()
+#undef CONV_SPARSE_1X1_VISIT
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    *w = wp;
+}
+
+/* Channel oc of `n` pixels out_step apart, from their accumulators. */
+MCUFORGE_INLINE void conv_sparse_1x1_store(const mcuforge_conv_sparse_params *p, int32_t oc, const int32_t acc[4],
+                                           int32_t n, size_t out_step, int8_t *out, int32_t fast) {
+    int32_t k;
+#if defined(MCUFORGE_DSP)
+    if (fast) {
+        /* dsp_s8.h's folded form: the nudge 2^(s-1) and the zero point times 2^s added before the shift */
+        const int32_t c = p->requant.per_channel ? oc : 0;
+        const int32_t multiplier = p->requant.multiplier[c];
+        const int32_t s = -(int32_t)p->requant.shift[c];
+        const int32_t round = (int32_t)((1u << (s - 1)) + ((uint32_t)p->output_offset << s));
+        for (k = 0; k < n; ++k) {
+            const int32_t high = mcuforge_smmulr((int32_t)((uint32_t)acc[k] << 1), multiplier);
+            out[(size_t)k * out_step] = (int8_t)mcuforge_ssat8((high + (high >> 31) + round) >> s);
+        }
+        return;
+    }
+#else
+    (void)fast;
+#endif
+    for (k = 0; k < n; ++k) {
+        out[(size_t)k * out_step] = conv_sparse_store(p, oc, acc[k]);
+    }
+}
+
+MCUFORGE_INLINE void conv_sparse_1x1(const mcuforge_conv_sparse_params *p, const int8_t *input,
+                                     const uint8_t *bitmap, const int8_t *values, int8_t *output, int32_t fast) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const size_t in_c = (size_t)g->in_c;
+    const size_t out_c = (size_t)g->out_c;
+    const size_t bytes = (in_c + 7u) / 8u;
+    const size_t x_step = (size_t)g->stride_w * in_c;
+    int32_t row;
+    for (row = 0; row < g->batches * g->out_h; ++row) {
+        const int32_t b = row / g->out_h;
+        const size_t in_y = (size_t)b * (size_t)g->in_h + (size_t)(row - b * g->out_h) * (size_t)g->stride_h;
+        const int8_t *in_row = input + in_y * (size_t)g->in_w * in_c;
+        int32_t ox;
+        for (ox = 0; ox < g->out_w; ox += 4) {
+            const int32_t n = g->out_w - ox < 4 ? g->out_w - ox : 4;
+            const int8_t *x = in_row + (size_t)ox * x_step;
+            const size_t o1 = n > 1 ? x_step : 0u;
+            const size_t o2 = n > 2 ? 2u * x_step : o1;
+            const size_t o3 = n > 3 ? 3u * x_step : o2;
+            const int8_t *w = values;
+            int32_t oc;
+            for (oc = 0; oc < g->out_c; ++oc) {
+                int32_t acc[4];
+                acc[0] = acc[1] = acc[2] = acc[3] = p->bias_folded[oc];
+                conv_sparse_1x1_dot(x, o1, o2, o3, bitmap + (size_t)oc * bytes, bytes, &w, acc);
+                conv_sparse_1x1_store(p, oc, acc, n, out_c, output + oc, fast);
+            }
+            output += (size_t)n * out_c;
+        }
+    }
+}
+
+void mcuforge_conv_sparse_1x1_s8(const mcuforge_conv_sparse_params *p, const int8_t *input, const uint8_t *bitmap,
+                                 const int8_t *values, int8_t *output) {
+    conv_sparse_1x1(p, input, bitmap, values, output, 0);
+}
+
+void mcuforge_conv_sparse_1x1_s8_fast(const mcuforge_conv_sparse_params *p, const int8_t *input,
+                                      const uint8_t *bitmap, const int8_t *values, int8_t *output) {
+    conv_sparse_1x1(p, input, bitmap, values, output, 1);
 }

@@ -28,4 +28,15 @@ typedef struct {
 void mcuforge_conv_sparse_s8(const mcuforge_conv_sparse_params *p, const int8_t *input, const uint8_t *bitmap,
                              const int8_t *values, const int32_t *bias, int8_t *output);
 
+/* The same for a 1x1 filter in one group (never padded; any stride), as a sparse matrix product: every pixel
+ * starts from bias_folded, bias is not read. Two entry points, so that a build links only the one its layers
+ * call: _fast takes the layer's DSP requantization when the core has the DSP extension (MCUFORGE_DSP, the folded
+ * form of dsp_s8.h: the emitter checked that every TFLite shift lies in [-22, -1], every multiplier is positive,
+ * every accumulator stays in [-2^30, 2^30) and the clamp is [-128, 127]); elsewhere both compute the portable
+ * output stage. */
+void mcuforge_conv_sparse_1x1_s8(const mcuforge_conv_sparse_params *p, const int8_t *input, const uint8_t *bitmap,
+                                 const int8_t *values, int8_t *output);
+void mcuforge_conv_sparse_1x1_s8_fast(const mcuforge_conv_sparse_params *p, const int8_t *input,
+                                      const uint8_t *bitmap, const int8_t *values, int8_t *output);
+
 #endif

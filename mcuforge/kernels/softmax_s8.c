@@ -23,18 +23,14 @@ MCUFORGE_INLINE int32_t softmax_saturating_shift_left(int32_t x, int32_t exponen
     return (int32_t)((uint32_t)x << exponent);
 }
 
-/* RoundingHalfSum: (a + b) / 2 rounded half away from zero. */
-MCUFORGE_INLINE int32_t softmax_rounding_half_sum(int32_t a, int32_t b) {
-    const int64_t sum = (int64_t)a + (int64_t)b;
-    return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
-}
-
-/* one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for Q0.31 a in [0, 1), by Newton-Raphson in Q2.29. */
-static int32_t softmax_one_over_one_plus_x(int32_t a) {
+/* one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for Q0.31 a = shifted_sum - 2^31 in [0, 1), by Newton-Raphson in
+ * Q2.29. Its RoundingHalfSum(a, INT32_MAX) = (shifted_sum - 1 + 1) / 2 is shifted_sum / 2, or (-1 - 1) / 2 = -1
+ * for shifted_sum 0 (an empty or wrapped sum): no 64-bit arithmetic. */
+static int32_t softmax_one_over_one_plus_x(uint32_t shifted_sum) {
     const int32_t constant_48_over_17 = 1515870810;      /* Q2.29 */
     const int32_t constant_neg_32_over_17 = -1010580540; /* Q2.29 */
     const int32_t one_q2 = (int32_t)1 << 29;
-    const int32_t half_denominator = softmax_rounding_half_sum(a, INT32_MAX); /* (1 + a) / 2, Q0.31 */
+    const int32_t half_denominator = shifted_sum != 0u ? (int32_t)(shifted_sum >> 1) : -1; /* (1 + a) / 2, Q0.31 */
     int32_t x = softmax_wrapping_add(constant_48_over_17, mcuforge_srdhm(half_denominator, constant_neg_32_over_17));
     int32_t i;
     for (i = 0; i < 3; ++i) {
@@ -46,18 +42,17 @@ static int32_t softmax_one_over_one_plus_x(int32_t a) {
     return softmax_saturating_shift_left(x, 1); /* 1 / half_denominator in Q2.29 is 1 / (1 + a) in Q1.30 */
 }
 
+/* The number of leading zero bits of x, 32 for 0 (one CLZ where the compiler has the builtin). */
 MCUFORGE_INLINE int32_t softmax_count_leading_zeros(uint32_t x) {
+#if defined(__GNUC__)
+    return x != 0u ? (int32_t)__builtin_clz(x) : 32;
+#else
     int32_t n = 0;
     while (n < 32 && (x & (0x80000000u >> n)) == 0) {
         ++n;
     }
     return n;
-}
-
-/* A sum of 512 or more (TFLite aborts, see the header): RoundingDivideByPOT of a non-negative value, continued
- * past a shift of 31 in 64 bits. */
-MCUFORGE_INLINE int32_t softmax_wide_rounding_shift(int32_t x, int32_t exponent) {
-    return (int32_t)(((int64_t)x + ((int64_t)1 << (exponent - 1))) >> exponent);
+#endif
 }
 
 void mcuforge_softmax_s8(const mcuforge_softmax_s8_params *p, const int8_t *input, int8_t *output) {
@@ -83,12 +78,13 @@ void mcuforge_softmax_s8(const mcuforge_softmax_s8_params *p, const int8_t *inpu
         /* GetReciprocal(sum, 12): 1 / sum = shifted_scale * 2^-(12 - headroom_plus_one), shifted_scale Q0.31. */
         headroom_plus_one = softmax_count_leading_zeros(sum);
         shifted_sum = headroom_plus_one < 32 ? sum << headroom_plus_one : 0u;
-        shifted_scale = softmax_one_over_one_plus_x((int32_t)(shifted_sum - 0x80000000u));
+        shifted_scale = softmax_one_over_one_plus_x(shifted_sum);
         exponent = (12 - headroom_plus_one) + 31 - 8; /* onto the 1/256 output grid, at most 35 */
         for (c = 0; c < p->depth; ++c) {
             const int32_t scaled = mcuforge_srdhm(shifted_scale, exp_table[max - x[c]]); /* >= 0 */
-            const int32_t unsat = exponent <= 31 ? mcuforge_rounding_divide_by_pot(scaled, exponent)
-                                                 : softmax_wide_rounding_shift(scaled, exponent);
+            /* A sum of 512 or more (TFLite aborts, see the header) takes exponent >= 32: (scaled + 2^(e-1)) >> e
+             * is then 0 for every scaled < 2^31, RoundingDivideByPOT continued past a shift of 31. */
+            const int32_t unsat = exponent <= 31 ? mcuforge_rounding_divide_by_pot(scaled, exponent) : 0;
             y[c] = (int8_t)mcuforge_clamp(unsat - 128, -128, 127);
         }
     }

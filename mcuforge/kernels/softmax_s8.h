@@ -17,8 +17,8 @@ typedef struct {
 /* Row-wise, reading a row entirely before writing it: output may be the very buffer of input.
  * A row whose exps sum to 512 or more (512+ values nearly all at the maximum) is beyond TFLite's Q12.19
  * range and its kernel aborts (the reference interpreter raises); here the output shift just grows past 31,
- * which keeps the outputs 256 * exp / sum rounded (-128 or -127 for such rows). Sums past 2^32 (8192+ values at
- * the maximum) wrap as TFLite's int32 sum does. */
+ * which rounds every output of such a row to the minimum, -128. Sums past 2^32 (8192+ values at the maximum)
+ * wrap as TFLite's int32 sum does. */
 void mcuforge_softmax_s8(const mcuforge_softmax_s8_params *p, const int8_t *input, int8_t *output);
 
 #endif

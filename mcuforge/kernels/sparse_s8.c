@@ -1,19 +1,5 @@
 #include "sparse_s8.h"
 
-/* The index of the lowest set bit of a nonzero mask. */
-#if defined(__GNUC__)
-#define SPARSE_LOWEST_BIT(mask) ((uint32_t)__builtin_ctz(mask))
-#else
-static uint32_t sparse_lowest_bit(uint32_t mask) {
-    uint32_t bit = 0;
-    while (((mask >> bit) & 1u) == 0u) {
-        ++bit;
-    }
-    return bit;
-}
-#define SPARSE_LOWEST_BIT(mask) sparse_lowest_bit(mask)
-#endif
-
 /* The bits of the bitmap byte holding bit `pos`, shifted down to bit 0 and cut to at most `left` bits;
  * *taken: how many (the rest of that byte, or `left`). */
 MCUFORGE_INLINE uint32_t sparse_bits(const uint8_t *bits, size_t pos, size_t left, size_t *taken) {
@@ -77,7 +63,7 @@ int32_t mcuforge_sparse_dot(const int8_t *x, size_t step, const uint8_t *bits, s
     do {                                                                          \
         uint32_t m_ = (mask);                                                     \
         while (m_ != 0u) { /* lowest bit first: the nonzeros are in increasing d */ \
-            const size_t d_ = (at) + (size_t)SPARSE_LOWEST_BIT(m_);               \
+            const size_t d_ = (at) + (size_t)MCUFORGE_SPARSE_LOWEST_BIT(m_);               \
             acc += ((int32_t)x[d_ * step] + offset) * (int32_t)*wp++;             \
             m_ &= m_ - 1u;                                                        \
         }                                                                         \
@@ -102,7 +88,7 @@ MCUFORGE_INLINE void sparse_dot_pixels(const int8_t *x, size_t x_step, const uin
     do {                                                                  \
         uint32_t m_ = (byte_mask);                                        \
         while (m_ != 0u) {                                                \
-            const int8_t *xd = x + (at) + (size_t)SPARSE_LOWEST_BIT(m_);  \
+            const int8_t *xd = x + (at) + (size_t)MCUFORGE_SPARSE_LOWEST_BIT(m_);  \
             const int32_t wv = (int32_t)*wp++;                            \
             a0 += (int32_t)xd[0] * wv;                                    \
             a1 += (int32_t)xd[x_step] * wv;                               \

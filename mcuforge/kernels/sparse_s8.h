@@ -3,6 +3,20 @@
 
 #include "mcuforge_common.h"
 
+/* The index of the lowest set bit of a nonzero mask (RBIT + CLZ on Armv7-M). */
+#if defined(__GNUC__)
+#define MCUFORGE_SPARSE_LOWEST_BIT(mask) ((uint32_t)__builtin_ctz(mask))
+#else
+MCUFORGE_INLINE uint32_t mcuforge_sparse_lowest_bit(uint32_t mask) {
+    uint32_t bit = 0;
+    while (((mask >> bit) & 1u) == 0u) {
+        ++bit;
+    }
+    return bit;
+}
+#define MCUFORGE_SPARSE_LOWEST_BIT(mask) mcuforge_sparse_lowest_bit(mask)
+#endif
+
 /* Runs of the sparse weight format (quant/sparse.py) shared by the sparse FC and conv kernels: a bitmap row
  * (bit d % 8 of byte d / 8 set when weight d is nonzero) and the nonzero weights packed in order. A run is a
  * range of bits [first, first + len) of one row, read up to 32 bits at a time and, within those, from one set

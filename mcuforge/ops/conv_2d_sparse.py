@@ -3,7 +3,8 @@ of quant/sparse.py (one bitmap row per output channel over its KH * KW * in_c / 
 nonzeros), read by kernels/conv_2d_sparse_s8.c, whenever that takes less flash than the dense filter
 (quant.sparse.use_sparse, the rule FULLY_CONNECTED follows). Any kernel size, stride, dilation, padding and
 groups; bit-exact with the dense kernel (a zero weight adds exactly 0). The kernel walks output rows in
-increasing order and reads only taps inside the input, so the op's row_window holds for it too."""
+increasing order and reads only taps inside the input, so the op's row_window holds for it too. A 1x1 filter in
+one group (never padded) takes the pointwise kernel, a sparse matrix product with a DSP output stage."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import numpy as np
 
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range
-from mcuforge.ops.conv_common import folded_bias, geometry_fields, output_multipliers
+from mcuforge.ops.conv_common import (DSP_FOLDED, constant_dead_channels, dsp_requant, folded_bias, geometry_fields,
+                                      output_multipliers)
 from mcuforge.quant.sparse import sparse_weights
 
 KERNEL = "conv_2d_sparse_s8"
@@ -22,18 +24,32 @@ def emit_sparse_conv(op: Op, graph: Graph, ctx) -> str:
     x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
     ctx.use_kernel("conv_window")
     ctx.use_kernel("sparse_s8", rounding_neutral=True)
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)  # conv_2d_sparse_s8.c includes it: the DSP output stage
     ctx.use_kernel(KERNEL)
     bitmap, values = sparse_weights(ctx, op.inputs[1])
     lo, hi = output_activation_range(op, graph)
-    filter_sums = w.data.reshape(w.shape[0], -1).astype(np.int64).sum(axis=1)
+    geom = geometry_fields(op, graph)
+    groups = x.shape[3] // w.shape[3]
+    flat = w.data.reshape(w.shape[0], -1).astype(np.int64)
+    start = folded_bias(op, graph, flat.sum(axis=1))
+    requant = output_multipliers(op, graph, w.shape[0])
+    # A 1x1 filter in one group is never padded: every pixel starts from the folded bias, the bias is not read,
+    # so pruned channels may requantize their constant output the folded way (conv_common.constant_dead_channels).
+    pointwise = w.shape[1] == w.shape[2] == 1 and groups == 1 and geom["pad_top"] == geom["pad_left"] == 0
+    form = 0
+    if pointwise:
+        abs_sums = np.abs(flat).sum(axis=1)
+        start, *requant = constant_dead_channels(op, graph, start, abs_sums, *requant)
+        form, start = dsp_requant(op, graph, start, abs_sums, *requant)
     params = ctx.params("mcuforge_conv_sparse_params", {
-        "geom": geometry_fields(op, graph), "groups": x.shape[3] // w.shape[3],
+        "geom": geom, "groups": groups,
         "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
         "act_min": lo, "act_max": hi,
-        "bias_folded": ctx.const_array("bias_folded", folded_bias(op, graph, filter_sums)),
-        "requant": ctx.requant(*output_multipliers(op, graph, w.shape[0]))})
-    # A 1x1 filter is never padded: every pixel starts from the folded bias and the bias itself is not emitted.
-    pointwise = w.shape[1] == w.shape[2] == 1
-    bias = "NULL" if pointwise else ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
-    return (f"mcuforge_conv_sparse_s8({params}, {ctx.ptr(op.inputs[0])}, {bitmap}, {values}, {bias}, "
-            f"{ctx.ptr(op.outputs[0])});")
+        "bias_folded": ctx.const_array("bias_folded", start),
+        "requant": ctx.requant(*requant)})
+    args = f"{params}, {ctx.ptr(op.inputs[0])}, {bitmap}, {values}"
+    if pointwise:
+        fast = "_fast" if form == DSP_FOLDED and (lo, hi) == (-128, 127) else ""
+        return f"mcuforge_conv_sparse_1x1_s8{fast}({args}, {ctx.ptr(op.outputs[0])});"
+    bias = ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
+    return f"mcuforge_conv_sparse_s8({args}, {bias}, {ctx.ptr(op.outputs[0])});"

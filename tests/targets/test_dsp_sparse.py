@@ -1,0 +1,135 @@
+"""The pointwise sparse conv kernel (kernels/conv_2d_sparse_s8.c, mcuforge_conv_sparse_1x1_s8[_fast]): a 1x1 filter
+stored bitmap-sparse runs as a sparse matrix product, with the DSP output stage when the layer's requantization
+takes the folded form. Built for the Cortex-M4 (DSP), the Cortex-M4 with MCUFORGE_NO_DSP (portable) and the
+Cortex-M7 and run on QEMU, on layers chosen for its edge cases: rows of 1 to 6 pixels (groups of four and a
+last group of one to three with the last pixel repeated), bitmap rows of whole words, a word and a byte, and
+bytes only, stride 2, a batch of two, clamps other than [-128, 127] and TFLite shift 0 (the portable output stage),
+TFLite shifts -1 and -22 (the folded form's ends), pruned channels with a +-2^30 bias. The DSP output stage also
+runs on the host under ASan/UBSan."""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
+from mcuforge.codegen.project import compile_model
+from mcuforge.frontends import load_model
+from mcuforge.ops.conv_common import output_multipliers
+from mcuforge.quant.sparse import use_sparse
+from mcuforge.runtime.reference import run_reference
+from mcuforge.targets.build import build_firmware
+from mcuforge.targets.qemu import run_qemu
+from tests.builders import GraphBuilder
+from tests.conftest import shared_model
+from tests.targets.conftest import assert_outputs_equal, random_batch, require_cross_toolchain, require_qemu
+
+NO_DSP = ("-DMCUFORGE_NO_DSP",)
+BUILDS = {"m4-dsp": ("cortex-m4", ()), "m4-portable": ("cortex-m4", NO_DSP), "m7-dsp": ("cortex-m7", ())}
+RECORDS = 3
+
+
+def _pointwise(b, x, name, filters, zeros=0.8, w_scales=None, bias=None, scale=0.1, zero_point=0, dead=(), **attrs):
+    """A 1x1 CONV_2D with a seeded `zeros` fraction of its filter pruned (and the `dead` filters all zero)."""
+    x_t = b.graph.tensors[x]
+    data = b.rng.integers(-127, 128, size=(filters, 1, 1, x_t.shape[3]))
+    data[b.rng.random(data.shape) < zeros] = 0
+    data[list(dead)] = 0
+    scales = b.rng.uniform(0.002, 0.02, filters) if w_scales is None else w_scales
+    w = b.const(f"{name}_w", data, "int8", np.asarray(scales, np.float32), np.zeros(filters, np.int64), 0)
+    bias_t = b.int32_bias(f"{name}_b", filters, x_t.quant.scale[0] * b.graph.tensors[w].quant.scale)
+    if bias is not None:
+        b.graph.tensors[bias_t].data = np.asarray(bias, np.int32)
+    return b.op("CONV_2D", [x, w, bias_t], name, scale=scale, zero_point=zero_point, **attrs)
+
+
+def sparse_layers():
+    """Independent pointwise layers side by side: one build, one boot per core."""
+    b = GraphBuilder(seed=31)
+    outs = []
+    x1 = b.input("x1", (1, 3, 5, 40), scale=0.05, zero_point=-5)  # rows of 5: 4 + 1; 40 bits: a word and a byte
+    outs.append(_pointwise(b, x1, "pw_fast", 9, zero_point=3))
+    outs.append(_pointwise(b, x1, "pw_relu6", 7, scale=0.02, fused_activation_function="RELU6"))  # portable stage
+    # TFLite shift 0 on one channel (scale 0.75 / 0.05 / 0.1 folds to a multiplier of 0.75): not the folded form.
+    outs.append(_pointwise(b, x1, "pw_shift0", 4, w_scales=[0.01, 1.5, 0.02, 0.005], scale=0.1))
+    outs.append(_pointwise(b, x1, "pw_s2", 6, zeros=0.6, stride_h=2, stride_w=2, padding="VALID"))  # rows of 3
+    # Pruned channels at a +-2^30 bias and odd scales, as in vww: rewritten to the folded form.
+    outs.append(_pointwise(b, x1, "pw_pruned", 5, zero_point=-20, w_scales=[0.01, 1.5, 0.02, 1e-8, 0.005],
+                           bias=[50, 300, -7, -(1 << 30), 9], dead=(1, 3)))
+    # TFLite shifts -1 and -22, the ends of the folded form, on channels whose accumulators stay near 0.
+    outs.append(_pointwise(b, x1, "pw_shift_ends", 4, zeros=0.9, w_scales=[0.6, 3.4e-7, 0.3, 1e-6],
+                           bias=[-3, -1, 2, -40], zero_point=-1))
+    x2 = b.input("x2", (2, 2, 6, 64), scale=0.03, zero_point=12)  # a batch of two, rows of 6: 4 + 2; two words
+    outs.append(_pointwise(b, x2, "pw_batch2", 10, zeros=0.9, zero_point=-128, scale=0.05))
+    x3 = b.input("x3", (1, 4, 3, 20), scale=0.04, zero_point=-60)  # rows of 3; 20 bits: bytes only
+    outs.append(_pointwise(b, x3, "pw_bytes", 8, zeros=0.55, zero_point=7))
+    x4 = b.input("x4", (1, 5, 1, 96), scale=0.04, zero_point=0)  # rows of 1; three words
+    outs.append(_pointwise(b, x4, "pw_w1", 3, zeros=0.95))
+    return b.build(*outs)
+
+
+def _calls(graph, outdir) -> dict[str, str]:
+    """{layer output: the kernel its call names} in the generated net.c."""
+    source = (compile_model(graph, outdir, name="net").outdir / "net.c").read_text()
+    calls = [line.strip().split("(")[0] for line in source.splitlines() if "mcuforge_conv_sparse" in line
+             and "(" in line and "params" in line and "static" not in line]
+    names = [op.outputs[0] for op in graph.ops]
+    assert len(calls) == len(names), calls
+    return dict(zip(names, calls))
+
+
+def test_pointwise_layers_take_the_pointwise_entry_points(tmp_path):
+    graph = sparse_layers()
+    assert all(use_sparse(graph.tensors[op.inputs[1]]) for op in graph.ops)
+    calls = _calls(graph, tmp_path / "lib")
+    fast = {name for name, call in calls.items() if call == "mcuforge_conv_sparse_1x1_s8_fast"}
+    portable = {name for name, call in calls.items() if call == "mcuforge_conv_sparse_1x1_s8"}
+    assert portable == {"pw_relu6", "pw_shift0"}
+    assert fast == set(calls) - portable
+    op = next(op for op in graph.ops if op.outputs[0] == "pw_shift_ends")
+    assert {-1, -22} <= set(output_multipliers(op, graph, 4)[1].tolist())
+
+
+@pytest.fixture(scope="module")
+def layer_builds(tmp_path_factory):
+    require_qemu()
+    graph = sparse_layers()
+    root = tmp_path_factory.mktemp("dsp_sparse")
+    return graph, {key: build_firmware(graph, root / key, target=target, name="net", cflags=flags)
+                   for key, (target, flags) in BUILDS.items()}
+
+
+def test_layers_match_reference_on_qemu(layer_builds):
+    graph, builds = layer_builds
+    batch = random_batch(graph, RECORDS, seed=3)
+    expected = [run_reference(graph, record) for record in batch]
+    for key, build in builds.items():
+        run = run_qemu(build, batch)
+        for k, record in enumerate(run.outputs):
+            assert_outputs_equal(graph, record, expected[k], f"{key} record {k}")
+
+
+def test_emulated_dsp_output_stage_under_sanitizers(tmp_path):
+    """The _fast entry point's DSP output stage in plain C on the host (MCUFORGE_DSP_EMULATE), ASan and UBSan."""
+    graph = sparse_layers()
+    compiled = compile_model(graph, tmp_path / "lib", name="net")
+    exe = tmp_path / "net_emulated"
+    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
+    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
+                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[:2000]
+    batch = random_batch(graph, RECORDS, seed=5)
+    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
+        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+
+
+def test_vww_links_only_the_pointwise_kernel(tmp_path):
+    """vww's pruned pointwise layers link the one pointwise entry point, not the general sparse kernel and its
+    run helpers."""
+    require_cross_toolchain()
+    build = build_firmware(load_model(shared_model("vww")), tmp_path / "vww", target="cortex-m4", name="net")
+    symbols = subprocess.run(["arm-none-eabi-nm", str(build.elf)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert "mcuforge_conv_sparse_1x1_s8_fast" in symbols
+    linked = {s for s in symbols if s.startswith("mcuforge_") and "sparse" in s}
+    assert linked == {"mcuforge_conv_sparse_1x1_s8_fast"}, linked
