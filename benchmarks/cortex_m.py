@@ -13,7 +13,7 @@ cycles per MAC by layer type (pointwise and other convs, depthwise, fully connec
 without MACs, such as ADD or SOFTMAX, and the pools). --no-dsp builds with MCUFORGE_NO_DSP: the portable
 kernels on a core with the DSP extension, to compare with its DSP variants (kernels/dsp_s8.h).
 
-    python benchmarks/cortex_m.py [--target cortex-m4] [--models DIR] [--opt O2|Os] [--no-dsp]
+    python benchmarks/cortex_m.py [--target cortex-m4] [--models DIR] [--opt O2|Os] [--no-dsp] [--sparse auto|off]
 """
 
 from __future__ import annotations
@@ -68,14 +68,14 @@ def by_layer_type(graph, latency, column: str = "cycles") -> list[str]:
     return cells
 
 
-def measure_model(path: Path, target: str, opt: str, cflags: tuple[str, ...] = ()
+def measure_model(path: Path, target: str, opt: str, cflags: tuple[str, ...] = (), sparse: str = "auto"
                   ) -> tuple[list[str] | None, list[str] | None, str]:
     """One row of each table, or (None, None, why not)."""
     graph = load_model(path)
     with tempfile.TemporaryDirectory(prefix="mcuforge-bench-") as tmp:
         try:
             build = build_firmware(graph, Path(tmp) / "build", target=target, name="model", opt=f"-{opt}",
-                                   cflags=cflags)
+                                   cflags=cflags, sparse=sparse)
         except UnsupportedOpError as exc:
             return None, None, f"does not compile yet: {exc}"
         try:
@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--opt", choices=("O2", "Os"), default="O2")
     parser.add_argument("--no-dsp", action="store_true",
                         help="build with MCUFORGE_NO_DSP: the portable kernels even on a core with the DSP extension")
+    parser.add_argument("--sparse", choices=("auto", "off"), default="auto",
+                        help="weight storage: bitmap-sparse where it saves flash (auto, the default) or dense")
     args = parser.parse_args(argv)
     try:
         profile = get_profile(args.target)
@@ -122,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     board = profile.board
     cflags = ("-DMCUFORGE_NO_DSP",) if args.no_dsp else ()
     kernels = "portable kernels (MCUFORGE_NO_DSP)" if args.no_dsp else "DSP kernels where the core has the extension"
-    print(f"{profile.name} build (-{args.opt}, {kernels}); latency on {board.mcu} ({board.name}) at "
-          f"{board.clock_hz / 1e6:g} MHz")
+    print(f"{profile.name} build (-{args.opt}, {kernels}, sparse storage {args.sparse}); latency on {board.mcu} "
+          f"({board.name}) at {board.clock_hz / 1e6:g} MHz")
     print(f"cycle model: {profile.cycles.source}\n")
     rows, type_rows, notes = [], [], []
     for key, file_name in MODELS.items():
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"{key}: {path} not found")
             continue
         start = time.perf_counter()
-        row, type_row, note = measure_model(path, args.target, args.opt, cflags)
+        row, type_row, note = measure_model(path, args.target, args.opt, cflags, args.sparse)
         if row is None:
             notes.append(f"{key}: {note}")
         else:
