@@ -1,4 +1,5 @@
 #include "conv_2d_s8.h"
+#include "dsp_window_s8.h"
 
 /* Plan: the filter's [KH, KW, in_c] block and an input window are both channel-contiguous, so an output value is
  * a few long dot products ("segments": one per filter row when dilation_w is 1, one per tap otherwise). Outputs
@@ -160,80 +161,81 @@ static void conv_border(const mcuforge_conv_params *p, const int8_t *image, cons
  * q15 pairs (dsp_s8.h), padded taps holding the input zero point so that every output starts from the folded
  * bias, and every pair of filters then runs over the block with SMLAD, two pixels by two filters. Both windows
  * are gathered before either output is written, and pixels are visited in output order: the row window holds.
- * Scratch: the channel table, the block, and one window's bytes when in_c is not a multiple of 4. */
+ * Scratch: the channel table, the block, and bytes for a padded window (MCUFORGE_CONV_DSP_SCRATCH). */
 #define CONV_DSP 1
 
-/* Window of the output pixel whose top-left tap is input (y0, x0) into column `column`. */
+/* Window of the output pixel whose top-left tap is input (y0, x0) into column `column`, any window (the pixel
+ * loop takes pairs of inside windows itself): padded taps hold the input zero point. An inside window of whole
+ * groups of four values a filter row widens straight from the input; with in_c a multiple of 4 each row's taps
+ * widen in place between fills; otherwise the window is gathered in `bytes` (k + 4 bytes: zeros past the last
+ * value), then widened at once. */
 static void conv_dsp_gather(const mcuforge_conv_params *p, const int8_t *image, int32_t y0, int32_t x0,
                             uint32_t *block, int32_t column, int8_t *bytes) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t in_c = g->in_c;
     const int32_t run = g->kernel_w * in_c; /* values per filter row */
+    const int32_t k = g->kernel_h * run;
+    const size_t tap_step = (size_t)g->dilation_w * (size_t)in_c;
     const int32_t zero_point = -p->input_offset;
-    const size_t in_row = (size_t)g->in_w * (size_t)in_c;
-    const int32_t row_inside = x0 >= 0 && x0 + (g->kernel_w - 1) * g->dilation_w < g->in_w;
+    uint32_t *dst = block + 2 * column;
+    mcuforge_conv_window win;
     int32_t ky;
-    int32_t kx;
     int32_t c;
-    if (g->kernel_h == 1 && g->kernel_w == 1) { /* never padded */
-        mcuforge_dsp_widen(block, column, 0, image + (size_t)y0 * in_row + (size_t)x0 * (size_t)in_c, in_c);
+    mcuforge_conv_window_at(g, y0, x0, &win);
+    if (run % 4 == 0 && g->dilation_w == 1 && mcuforge_conv_window_full(g, &win)) {
+        mcuforge_dsp_widen_runs(dst, image + ((size_t)y0 * (size_t)g->in_w + (size_t)x0) * (size_t)in_c,
+                                (size_t)g->dilation_h * (size_t)g->in_w * (size_t)in_c, g->kernel_h, run >> 2);
         return;
     }
-    if (in_c % 4 != 0) { /* taps straddle groups of four: gather bytes, then widen the window at once */
-        int8_t *dst = bytes;
-        if (row_inside && g->dilation_w == 1 && y0 >= 0 && y0 + (g->kernel_h - 1) * g->dilation_h < g->in_h) {
-            for (ky = 0; ky < g->kernel_h; ++ky) { /* inside the input: a copy of each filter row's run */
-                const int8_t *src = image + (size_t)(y0 + ky * g->dilation_h) * in_row + (size_t)x0 * (size_t)in_c;
-                for (c = 0; c + 4 <= run; c += 4) {
-                    memcpy(dst + c, src + c, 4);
-                }
-                for (; c < run; ++c) {
-                    dst[c] = src[c];
-                }
-                dst += run;
-            }
-            mcuforge_dsp_widen(block, column, 0, bytes, g->kernel_h * run);
-            return;
-        }
+    if (in_c % 4 == 0) { /* taps are whole groups */
         for (ky = 0; ky < g->kernel_h; ++ky) {
-            const int32_t y = y0 + ky * g->dilation_h;
-            for (kx = 0; kx < g->kernel_w; ++kx) {
-                const int32_t x = x0 + kx * g->dilation_w;
-                const int8_t *src = image + (size_t)y * in_row + (size_t)x * (size_t)in_c;
-                const int32_t inside = y >= 0 && y < g->in_h && x >= 0 && x < g->in_w;
-                for (c = 0; c < in_c; ++c) {
-                    *dst++ = inside ? src[c] : (int8_t)zero_point;
-                }
+            const int32_t taps = ky >= win.ky0 && ky < win.ky1 ? win.kx1 - win.kx0 : 0;
+            const int32_t before = taps > 0 ? win.kx0 * in_c : run; /* padded values before the taps inside */
+            const int32_t after = taps > 0 ? run - win.kx1 * in_c : 0;
+            if (before > 0) {
+                mcuforge_dsp_fill(block, column, ky * run, before, zero_point);
+            }
+            if (taps > 0) { /* without dilation along x, one run of taps */
+                const size_t y = (size_t)(y0 + ky * g->dilation_h);
+                const int32_t runs = g->dilation_w == 1 ? 1 : taps;
+                mcuforge_dsp_widen_runs(dst + ky * run + before, image + (y * (size_t)g->in_w +
+                                        (size_t)(x0 + win.kx0 * g->dilation_w)) * (size_t)in_c, tap_step, runs,
+                                        (taps / runs * in_c) >> 2);
+            }
+            if (after > 0) {
+                mcuforge_dsp_fill(block, column, ky * run + run - after, after, zero_point);
             }
         }
-        mcuforge_dsp_widen(block, column, 0, bytes, g->kernel_h * run);
         return;
     }
-    for (ky = 0; ky < g->kernel_h; ++ky) {
-        const int32_t y = y0 + ky * g->dilation_h;
-        const int8_t *row = image + (size_t)y * in_row;
-        if (y < 0 || y >= g->in_h) {
-            mcuforge_dsp_fill(block, column, ky * run, run, zero_point);
-        } else if (row_inside && g->dilation_w == 1) {
-            mcuforge_dsp_widen(block, column, ky * run, row + (size_t)x0 * (size_t)in_c, run);
-        } else {
-            for (kx = 0; kx < g->kernel_w; ++kx) {
-                const int32_t x = x0 + kx * g->dilation_w;
-                if (x >= 0 && x < g->in_w) {
-                    mcuforge_dsp_widen(block, column, ky * run + kx * in_c, row + (size_t)x * (size_t)in_c, in_c);
-                } else {
-                    mcuforge_dsp_fill(block, column, ky * run + kx * in_c, in_c, zero_point);
-                }
+    for (c = 0; c < k; c += 4) {
+        const uint32_t zero_points = (uint32_t)(uint8_t)zero_point * 0x01010101u;
+        memcpy(bytes + c, &zero_points, 4);
+    }
+    memset(bytes + k, 0, 4);
+    for (ky = win.ky0; ky < win.ky1; ++ky) {
+        const size_t y = (size_t)(y0 + ky * g->dilation_h);
+        const int8_t *src = image + (y * (size_t)g->in_w + (size_t)(x0 + win.kx0 * g->dilation_w)) * (size_t)in_c;
+        int8_t *row = bytes + ky * run + win.kx0 * in_c;
+        /* the taps inside: one run of values without dilation along x */
+        const int32_t runs = g->dilation_w == 1 ? 1 : win.kx1 - win.kx0;
+        const int32_t values = g->dilation_w == 1 ? (win.kx1 - win.kx0) * in_c : in_c;
+        int32_t t;
+        for (t = 0; t < runs; ++t, src += tap_step, row += in_c) {
+            for (c = 0; c < values; ++c) {
+                row[c] = src[c];
             }
         }
     }
+    mcuforge_dsp_widen_runs(dst, bytes, 0, 1, (k + 3) >> 2);
 }
 
-/* Filter pairs, then a lone last filter (computed twice), in C: the DSP group steps inside, `pixels` a literal. */
+/* What the assembly leaves: a lone last filter (computed twice) and a last pair that would read past the filters,
+ * in C, the DSP group steps inside. Both columns are computed; the second column's outputs go out_step after the
+ * first's and are stored first, so that out_step 0 (a block of one pixel) leaves the first column's. */
 MCUFORGE_INLINE void conv_dsp_rest(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
-                                   const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
-                                   int8_t *out, int8_t *end) {
-    const int32_t out_c = p->geom.out_c;
+                                   const uint32_t *block, const int8_t *filter, int32_t mode, int8_t *out,
+                                   int8_t *end, int32_t out_step) {
     const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
     int32_t acc[4];
     for (; out < end; out += 2, table += 2, filter += 2 * (size_t)k) {
@@ -241,91 +243,144 @@ MCUFORGE_INLINE void conv_dsp_rest(const mcuforge_conv_params *p, const mcuforge
         const mcuforge_dsp_channel cb = table[1];
         acc[0] = acc[2] = ca.bias;
         acc[1] = acc[3] = cb.bias;
-        mcuforge_dsp_dot_2x2(block, filter, filter + k, k, pixels, acc);
+        mcuforge_dsp_dot_2x2(block, filter, filter + k, k, acc);
+        out[out_step] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
+        out[out_step + 1] = mcuforge_dsp_output(&cb, acc[3], mode, p->output_offset, p->act_min, p->act_max);
         out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
         out[1] = mcuforge_dsp_output(&cb, acc[1], mode, p->output_offset, p->act_min, p->act_max);
-        if (pixels == 2) {
-            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
-            out[out_c + 1] = mcuforge_dsp_output(&cb, acc[3], mode, p->output_offset, p->act_min, p->act_max);
-        }
     }
     if (out == end) {
         const mcuforge_dsp_channel ca = table[0];
         acc[0] = acc[1] = acc[2] = acc[3] = ca.bias;
-        mcuforge_dsp_dot_2x2(block, filter, filter, k, pixels, acc);
+        mcuforge_dsp_dot_2x2(block, filter, filter, k, acc);
+        out[out_step] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
         out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
-        if (pixels == 2) {
-            out[out_c] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
-        }
     }
 }
 
+/* More pixel pairs of a pointwise layer in the same call, when the assembly's pairs cover every filter (out_c
+ * even, k a multiple of 4): after the block's own, blocks - 1 more, each widened from `input` (2 k values a pair)
+ * into `block` between the passes over the filters, outputs 2 out_c further each. */
+typedef struct {
+    uint32_t *block;
+    const int8_t *input;
+    int32_t blocks;
+} conv_dsp_stream;
+
 /* Every filter's outputs for the block's `pixels` (1 or 2) pixels, at out and out + out_c, with the output stage
- * `mode` (dsp_s8.h). */
+ * `mode` (dsp_s8.h), and those of a `stream`'s pixel pairs (or NULL). A block of one pixel is computed as two,
+ * the second column's values (stale: whatever the block held) stored first and overwritten: one code path. */
 MCUFORGE_INLINE void conv_dsp_block_body(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                          const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
-                                         int8_t *out) {
+                                         int8_t *out, const conv_dsp_stream *stream) {
     const int32_t out_c = p->geom.out_c;
     const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
+    const int32_t out_step = pixels == 2 ? out_c : 0;
     int8_t *end = out + out_c - 1;
     /* The bulk: the pairs, loops and all in assembly, but for a last pair that would read past the filters (its
      * second row the layer's last, k not a multiple of 4). */
     const int32_t pairs = (out_c >> 1) - (k % 4 != 0 && out_c % 2 == 0 ? 1 : 0);
-    if (pixels == 2 && pairs > 0) {
+    if (pairs > 0) {
         mcuforge_dsp_pairs_job job;
-        job.block = block;
-        job.single_end = block + 4 * (size_t)(((k + 3) >> 2) & 3); /* groups of four, the last partial */
-        job.end = block + MCUFORGE_DSP_BLOCK_WORDS(k);
-        job.table = table;
-        job.out = out;
-        job.out_c = out_c;
-        job.k = k;
-        job.overshoot = 4 * ((k + 3) / 4) - k;
-        job.pairs = pairs;
-        job.zero_point = p->output_offset;
-        job.act_min = p->act_min;
-        job.act_max = p->act_max;
-        mcuforge_dsp_pairs(job, filter, mode);
-        out += 2 * (size_t)job.pairs;
-        table += 2 * (size_t)job.pairs;
-        filter += 2 * (size_t)job.pairs * (size_t)k;
+        mcuforge_dsp_pairs_init(&job, block, k, table, out, out_step, pairs, p->output_offset, p->act_min,
+                                p->act_max);
+        if (stream != NULL) {
+            job.blocks = stream->blocks;
+            job.refill = stream->block;
+            job.next = stream->input;
+        }
+        mcuforge_dsp_pairs(&job, filter, mode);
+        out += 2 * (size_t)pairs;
+        table += 2 * (size_t)pairs;
+        filter += 2 * (size_t)pairs * (size_t)k;
     }
-    if (pixels == 2 && mode == MCUFORGE_DSP_FAST) { /* the usual case as literals: no branch per output */
-        conv_dsp_rest(p, table, block, filter, 2, MCUFORGE_DSP_FAST, out, end);
-    } else if (pixels == 2) {
-        conv_dsp_rest(p, table, block, filter, 2, mode, out, end);
-    } else {
-        conv_dsp_rest(p, table, block, filter, 1, mode, out, end);
-    }
+    conv_dsp_rest(p, table, block, filter, mode, out, end, out_step);
 }
 
-/* Out of line, one copy per output stage: a call covers the whole layer's filters. The _fast and _wide entry
- * points below link only their own. */
+/* Out of line, one copy per output stage: a call covers the whole layer's filters, or with a `stream` (NULL for
+ * none) several pixel pairs of a pointwise layer. The _fast and _wide entry points below link only their own. */
 static void conv_dsp_block_fast(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
-                                const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out) {
-    conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_FAST, out);
+                                const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out,
+                                const conv_dsp_stream *stream) {
+    conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_FAST, out, stream);
 }
 
 static void conv_dsp_block_wide(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
-                                const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out) {
-    conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_WIDE, out);
+                                const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out,
+                                const conv_dsp_stream *stream) {
+    conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_WIDE, out, stream);
 }
 
 static void conv_dsp_block_any(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
-                               int8_t *out) {
-    conv_dsp_block_body(p, table, block, filter, pixels, mode, out);
+                               int8_t *out, const conv_dsp_stream *stream) {
+    conv_dsp_block_body(p, table, block, filter, pixels, mode, out, stream);
+}
+
+MCUFORGE_INLINE void conv_dsp_blocks(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                     const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
+                                     int8_t *out, const conv_dsp_stream *stream) {
+    if (mode == MCUFORGE_DSP_FAST) {
+        conv_dsp_block_fast(p, table, block, filter, pixels, out, stream);
+    } else if (mode == MCUFORGE_DSP_WIDE) {
+        conv_dsp_block_wide(p, table, block, filter, pixels, out, stream);
+    } else {
+        conv_dsp_block_any(p, table, block, filter, pixels, mode, out, stream);
+    }
 }
 
 MCUFORGE_INLINE void conv_dsp_block(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                     const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
                                     int8_t *out) {
-    if (mode == MCUFORGE_DSP_FAST) {
-        conv_dsp_block_fast(p, table, block, filter, pixels, out);
-    } else if (mode == MCUFORGE_DSP_WIDE) {
-        conv_dsp_block_wide(p, table, block, filter, pixels, out);
-    } else {
-        conv_dsp_block_any(p, table, block, filter, pixels, mode, out);
+    conv_dsp_blocks(p, table, block, filter, pixels, mode, out, NULL);
+}
+
+/* Any filter but a pointwise one at stride 1: pixels two at a time, in output order, both windows gathered before
+ * either output is written (the row window holds). Two pixels whose windows lie inside the input (no dilation
+ * along x) fill the block together, straight from it; the others go through conv_dsp_gather one at a time. */
+MCUFORGE_INLINE void conv_dsp_windows(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                      const int8_t *input, const int8_t *filter, int8_t *output, uint32_t *block,
+                                      int8_t *bytes, int32_t mode) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t run = g->kernel_w * g->in_c; /* values per filter row */
+    const size_t in_row = (size_t)g->in_w * (size_t)g->in_c;
+    const size_t x_step = (size_t)g->stride_w * (size_t)g->in_c;
+    int32_t column = 0;
+    int32_t b;
+    int32_t oy;
+    int32_t ox;
+    for (b = 0; b < g->batches; ++b) {
+        const int8_t *image = input + (size_t)b * (size_t)g->in_h * in_row;
+        for (oy = 0; oy < g->out_h; ++oy) {
+            const int32_t y0 = oy * g->stride_h - g->pad_top;
+            const int32_t rows_inside = g->dilation_w == 1 && run > 1 && oy >= g->inner_y0 && oy < g->inner_y1;
+            /* Packing reads up to 3 bytes past the second window's last run: `room` bounds where that window may
+             * start in its row (0: nowhere, as x_step > 0). */
+            const size_t last_y = (size_t)(y0 + (g->kernel_h - 1) * g->dilation_h);
+            const size_t tail = rows_inside ? ((size_t)g->in_h - last_y) * in_row : 0; /* from the last run's row */
+            const size_t room = tail > (size_t)run + 3 ? tail - (size_t)run - 3 : 0;
+            for (ox = 0; ox < g->out_w; ++ox) {
+                const int32_t x0 = ox * g->stride_w - g->pad_left;
+                const size_t x = (size_t)x0 * (size_t)g->in_c; /* used when the window is inside */
+                if (column == 0 && rows_inside && ox >= g->inner_x0 && ox + 1 < g->inner_x1 &&
+                    (run % 4 == 0 || x + x_step <= room)) {
+                    mcuforge_dsp_window_pair(block, image + (size_t)y0 * in_row + x, x_step,
+                                             (size_t)g->dilation_h * in_row, g->kernel_h, run);
+                    column = 1;
+                    ++ox;
+                } else {
+                    conv_dsp_gather(p, image, y0, x0, block, column, bytes);
+                }
+                if (column == 1) {
+                    conv_dsp_block(p, table, block, filter, 2, mode, output);
+                    output += 2 * (size_t)g->out_c;
+                }
+                column ^= 1;
+            }
+        }
+    }
+    if (column == 1) {
+        conv_dsp_block(p, table, block, filter, 1, mode, output);
     }
 }
 
@@ -338,17 +393,25 @@ MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input
     mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
     uint32_t *block = (uint32_t *)(table + g->out_c);
     int8_t *bytes = (int8_t *)(block + MCUFORGE_DSP_BLOCK_WORDS(k));
-    int32_t column = 0;
-    int32_t b;
-    int32_t oy;
-    int32_t ox;
     mcuforge_dsp_channels(table, g->out_c, p->bias_folded, &p->requant, p->output_offset, mode);
     if (pointwise || (g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1)) {
-        /* Pointwise: the pixels are consecutive, two of them widen with no call. */
+        /* Pointwise: the pixels are consecutive, two of them widen with no call; when the assembly covers every
+         * filter, all pairs of pixels go in one call. */
         const int32_t pixels = g->batches * g->in_h * g->in_w;
-        int32_t n;
-        for (n = 0; n + 2 <= pixels; n += 2) {
-            mcuforge_dsp_widen_pair(block, input, k);
+        int32_t n = 0;
+        if (k % 4 == 0 && g->out_c % 2 == 0 && pixels >= 2) {
+            conv_dsp_stream stream;
+            stream.block = block;
+            stream.input = input + 2 * (size_t)k;
+            stream.blocks = pixels >> 1;
+            mcuforge_dsp_widen_pair_at(block, input, k);
+            conv_dsp_blocks(p, table, block, filter, 2, mode, output, &stream);
+            n = pixels & ~1;
+            input += (size_t)n * (size_t)k;
+            output += (size_t)n * (size_t)g->out_c;
+        }
+        for (; n + 2 <= pixels; n += 2) {
+            mcuforge_dsp_widen_pair_at(block, input, k);
             conv_dsp_block(p, table, block, filter, 2, mode, output);
             input += 2 * (size_t)k;
             output += 2 * (size_t)g->out_c;
@@ -359,22 +422,96 @@ MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input
         }
         return;
     }
-    for (b = 0; b < g->batches; ++b) {
-        const int8_t *image = input + (size_t)b * (size_t)g->in_h * (size_t)g->in_w * (size_t)g->in_c;
-        for (oy = 0; oy < g->out_h; ++oy) {
-            for (ox = 0; ox < g->out_w; ++ox) {
-                conv_dsp_gather(p, image, oy * g->stride_h - g->pad_top, ox * g->stride_w - g->pad_left, block,
-                                column, bytes);
-                if (column == 1) {
-                    conv_dsp_block(p, table, block, filter, 2, mode, output);
-                    output += 2 * (size_t)g->out_c;
-                }
-                column ^= 1;
-            }
-        }
+    conv_dsp_windows(p, table, input, filter, output, block, bytes, mode);
+}
+
+/* Narrow pointwise layers (dsp_gemm_s8.h: k <= 8, 16 filters, fast output stage): the runs of 8 pixels in passes
+ * of up to MCUFORGE_DSP_NARROW_PIXELS, each widened before any of its outputs is written (the row window holds:
+ * an output pixel lies at most over input rows before its own). The last 1-7 pixels: one more run, ending at the
+ * layer's last pixel, its first pixels the last pass's last ones (still widened in the block, their outputs
+ * computed again, the same); a layer of fewer than 8 pixels through the _fast entry point. */
+static void conv_dsp_narrow(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                            int8_t *output, void *scratch) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t k = g->in_c;
+    const int32_t pixels = g->batches * g->in_h * g->in_w;
+    const int32_t rest = pixels % MCUFORGE_DSP_NARROW_RUN;
+    const int32_t bulk = pixels - rest;
+    mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
+    uint32_t *records = (uint32_t *)(table + MCUFORGE_DSP_NARROW_FILTERS);
+    uint32_t *block = records + 8 * MCUFORGE_DSP_NARROW_FILTERS;
+    mcuforge_dsp_narrow_job job;
+    int32_t count = 0;
+    int32_t n;
+    if (bulk == 0) {
+        mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+        return;
     }
-    if (column == 1) {
-        conv_dsp_block(p, table, block, filter, 1, mode, output);
+    mcuforge_dsp_channels(table, MCUFORGE_DSP_NARROW_FILTERS, p->bias_folded, &p->requant, p->output_offset,
+                          MCUFORGE_DSP_FAST);
+    mcuforge_dsp_narrow_widen(block, filter, k, MCUFORGE_DSP_NARROW_FILTERS); /* the filter rows, as pixels */
+    mcuforge_dsp_narrow_records(records, block, table);
+    job.block = block;
+    job.records = records;
+    job.filters = MCUFORGE_DSP_NARROW_FILTERS;
+    for (n = 0; n < bulk; n += count) {
+        count = bulk - n < MCUFORGE_DSP_NARROW_PIXELS ? bulk - n : MCUFORGE_DSP_NARROW_PIXELS;
+        mcuforge_dsp_narrow_widen(block, input + (size_t)n * (size_t)k, k, count);
+        job.out = output + (size_t)n * MCUFORGE_DSP_NARROW_FILTERS;
+        job.runs = count / MCUFORGE_DSP_NARROW_RUN;
+        mcuforge_dsp_narrow_pass(&job);
+    }
+    if (rest > 0) { /* the block holds a run more than a pass */
+        mcuforge_dsp_narrow_widen(block + 4 * (size_t)count, input + (size_t)bulk * (size_t)k, k, rest);
+        job.block = block + 4 * (size_t)(count + rest - MCUFORGE_DSP_NARROW_RUN);
+        job.out = output + (size_t)(pixels - MCUFORGE_DSP_NARROW_RUN) * MCUFORGE_DSP_NARROW_FILTERS;
+        job.runs = 1;
+        mcuforge_dsp_narrow_pass(&job);
+    }
+}
+
+/* The deeper kind (dsp_gemm_s8.h: k <= 16, 32 filters), passes of up to MCUFORGE_DSP_NARROW16_PIXELS the same way. */
+static void conv_dsp_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                              int8_t *output, void *scratch) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t k = g->in_c;
+    const int32_t pixels = g->batches * g->in_h * g->in_w;
+    const int32_t rest = pixels % MCUFORGE_DSP_NARROW_RUN;
+    const int32_t bulk = pixels - rest;
+    mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
+    uint32_t *records = (uint32_t *)(table + MCUFORGE_DSP_NARROW16_FILTERS);
+    uint32_t *block_a = records + 12 * MCUFORGE_DSP_NARROW16_FILTERS;
+    uint32_t *block_b = block_a + 5 * (MCUFORGE_DSP_NARROW16_PIXELS + MCUFORGE_DSP_NARROW_RUN);
+    mcuforge_dsp_narrow16_job job;
+    int32_t count = 0;
+    int32_t n;
+    if (bulk == 0) {
+        mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+        return;
+    }
+    mcuforge_dsp_channels(table, MCUFORGE_DSP_NARROW16_FILTERS, p->bias_folded, &p->requant, p->output_offset,
+                          MCUFORGE_DSP_FAST);
+    mcuforge_dsp_narrow16_widen(block_a, block_b, filter, k, MCUFORGE_DSP_NARROW16_FILTERS); /* rows as pixels */
+    mcuforge_dsp_narrow16_records(records, block_a, block_b, table);
+    job.block_a = block_a;
+    job.block_b = block_b;
+    job.records = records;
+    job.filters = MCUFORGE_DSP_NARROW16_FILTERS;
+    for (n = 0; n < bulk; n += count) {
+        count = bulk - n < MCUFORGE_DSP_NARROW16_PIXELS ? bulk - n : MCUFORGE_DSP_NARROW16_PIXELS;
+        mcuforge_dsp_narrow16_widen(block_a, block_b, input + (size_t)n * (size_t)k, k, count);
+        job.out = output + (size_t)n * MCUFORGE_DSP_NARROW16_FILTERS;
+        job.runs = count / MCUFORGE_DSP_NARROW_RUN;
+        mcuforge_dsp_narrow16_pass(&job);
+    }
+    if (rest > 0) { /* as in conv_dsp_narrow */
+        mcuforge_dsp_narrow16_widen(block_a + 5 * (size_t)count, block_b + 4 * (size_t)count,
+                                    input + (size_t)bulk * (size_t)k, k, rest);
+        job.block_a = block_a + 5 * (size_t)(count + rest - MCUFORGE_DSP_NARROW_RUN);
+        job.block_b = block_b + 4 * (size_t)(count + rest - MCUFORGE_DSP_NARROW_RUN);
+        job.out = output + (size_t)(pixels - MCUFORGE_DSP_NARROW_RUN) * MCUFORGE_DSP_NARROW16_FILTERS;
+        job.runs = 1;
+        mcuforge_dsp_narrow16_pass(&job);
     }
 }
 #endif
@@ -478,3 +615,27 @@ void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, co
 #endif
 CONV_ENTRY(_fast, MCUFORGE_DSP_FAST)
 CONV_ENTRY(_wide, MCUFORGE_DSP_WIDE)
+
+/* A _fast pointwise layer of the narrow shape (dsp_gemm_s8.h; the emitter checks, the kernel checks again): its
+ * own entry point, so that builds without such a layer link none of it. */
+void mcuforge_conv_1x1_s8_narrow(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                                 int8_t *output, void *scratch) {
+#if defined(CONV_DSP)
+    if (p->geom.in_c <= MCUFORGE_DSP_NARROW_MAX_K && p->geom.out_c == MCUFORGE_DSP_NARROW_FILTERS) {
+        conv_dsp_narrow(p, input, filter, output, scratch);
+        return;
+    }
+#endif
+    mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+}
+
+void mcuforge_conv_1x1_s8_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                                   int8_t *output, void *scratch) {
+#if defined(CONV_DSP)
+    if (p->geom.in_c <= MCUFORGE_DSP_NARROW16_MAX_K && p->geom.out_c == MCUFORGE_DSP_NARROW16_FILTERS) {
+        conv_dsp_narrow16(p, input, filter, output, scratch);
+        return;
+    }
+#endif
+    mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+}

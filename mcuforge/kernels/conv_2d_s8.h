@@ -21,9 +21,10 @@ typedef struct {
 } mcuforge_conv_params;
 
 /* Scratch of the DSP variant (groups == 1): the channel table (20 bytes a channel), two pixels' input windows
- * widened to q15 pairs, and one window gathered as bytes when in_c is not a multiple of 4. */
+ * widened to q15 pairs, and one window gathered as bytes and a zero word when in_c is not a multiple of 4. */
 #define MCUFORGE_CONV_DSP_SCRATCH(out_c, kernel_values, in_c) \
-    (20 * (size_t)(out_c) + 4 * MCUFORGE_DSP_BLOCK_WORDS(kernel_values) + ((in_c) % 4 ? (size_t)(kernel_values) : 0))
+    (20 * (size_t)(out_c) + 4 * MCUFORGE_DSP_BLOCK_WORDS(kernel_values) + \
+     ((in_c) % 4 ? (size_t)(kernel_values) + 4 : 0))
 
 /* TFLite's ConvPerChannel: y[oc] = clamp(requant(bias[oc] + sum over the taps inside the input of
  * (x + input_offset) * w[oc]) + output_offset). NHWC input, OHWI filter [out_c, KH, KW, in_c / groups],
@@ -47,5 +48,13 @@ void mcuforge_conv_s8_wide(const mcuforge_conv_params *p, const int8_t *input, c
                            const int32_t *bias, int8_t *output, void *scratch);
 void mcuforge_conv_1x1_s8_wide(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                                int8_t *output, void *scratch);
+/* mcuforge_conv_1x1_s8_fast for a narrow layer (kernels/dsp_gemm_s8.h: in_c <= MCUFORGE_DSP_NARROW_MAX_K,
+ * MCUFORGE_DSP_NARROW_FILTERS filters): `scratch` holds MCUFORGE_DSP_NARROW_SCRATCH bytes at least. */
+void mcuforge_conv_1x1_s8_narrow(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                                 int8_t *output, void *scratch);
+/* The same for the deeper kind (in_c <= MCUFORGE_DSP_NARROW16_MAX_K, MCUFORGE_DSP_NARROW16_FILTERS filters):
+ * MCUFORGE_DSP_NARROW16_SCRATCH bytes. */
+void mcuforge_conv_1x1_s8_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                                   int8_t *output, void *scratch);
 
 #endif

@@ -2,24 +2,19 @@
 
 #if defined(MCUFORGE_DSP)
 
+/* Once per pointwise layer at most (a lone last pixel): kept small. */
 void mcuforge_dsp_widen(uint32_t *block, int32_t column, int32_t k0, const int8_t *src, int32_t n) {
     uint32_t *dst = block + k0 + 2 * column; /* value k0 opens group k0 / 4, at word k0 */
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const uint32_t lo = mcuforge_read_s8x4(src + i);
-        const uint32_t hi = mcuforge_read_s8x4(src + i + 4);
-        dst[0] = mcuforge_sxtb16(lo);
-        dst[1] = mcuforge_sxtb16_ror8(lo);
-        dst[4] = mcuforge_sxtb16(hi);
-        dst[5] = mcuforge_sxtb16_ror8(hi);
-        dst += 8;
-    }
-    for (; i < n; i += 4) {
+    int32_t i;
+    for (i = 0; i < n; i += 4, dst += 4) {
         const uint32_t x = n - i >= 4 ? mcuforge_read_s8x4(src + i) : mcuforge_read_s8_partial(src + i, n - i);
         dst[0] = mcuforge_sxtb16(x);
         dst[1] = mcuforge_sxtb16_ror8(x);
-        dst += 4;
     }
+}
+
+void mcuforge_dsp_widen_pair_at(uint32_t *block, const int8_t *src, int32_t n) {
+    mcuforge_dsp_widen_pair(block, src, n);
 }
 
 void mcuforge_dsp_fill(uint32_t *block, int32_t column, int32_t k0, int32_t n, int32_t value) {
@@ -32,6 +27,294 @@ void mcuforge_dsp_fill(uint32_t *block, int32_t column, int32_t k0, int32_t n, i
         dst += 4;
     }
 }
+
+/* Values 4 i .. 4 i + 3 of a row of k, zeros past k (no byte past the row read): the widening of rows narrower
+ * than the kernels' widths, out of line (it is not the hot case). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint32_t narrow_word(const int8_t *src, int32_t k, int32_t i) {
+    uint32_t x = 0;
+    int32_t j;
+    if (k >= 4 * i + 4) {
+        return mcuforge_read_s8x4(src + 4 * i);
+    }
+    for (j = 4 * i; j < k; ++j) {
+        x |= (uint32_t)(uint8_t)src[j] << (8 * (j & 3));
+    }
+    return x;
+}
+
+void mcuforge_dsp_narrow_widen(uint32_t *block, const int8_t *src, int32_t k, int32_t pixels) {
+    int32_t n;
+    if (k == 8) { /* the common case: two loads a pixel */
+        for (n = 0; n < pixels; ++n, src += 8, block += 4) {
+            const uint32_t lo = mcuforge_read_s8x4(src);
+            const uint32_t hi = mcuforge_read_s8x4(src + 4);
+            block[0] = mcuforge_sxtb16(lo);
+            block[1] = mcuforge_sxtb16_ror8(lo);
+            block[2] = mcuforge_sxtb16(hi);
+            block[3] = mcuforge_sxtb16_ror8(hi);
+        }
+        return;
+    }
+    for (n = 0; n < pixels; ++n, src += k, block += 4) {
+        const uint32_t lo = narrow_word(src, k, 0);
+        const uint32_t hi = narrow_word(src, k, 1);
+        block[0] = mcuforge_sxtb16(lo);
+        block[1] = mcuforge_sxtb16_ror8(lo);
+        block[2] = mcuforge_sxtb16(hi);
+        block[3] = mcuforge_sxtb16_ror8(hi);
+    }
+}
+
+void mcuforge_dsp_narrow_records(uint32_t *records, const uint32_t *weights, const mcuforge_dsp_channel *table) {
+    int32_t f;
+    int32_t i;
+    for (f = 0; f < MCUFORGE_DSP_NARROW_FILTERS; ++f, records += 8, weights += 4, ++table) {
+        for (i = 0; i < 4; ++i) {
+            records[i] = mcuforge_sadd16(weights[i], weights[i]);
+        }
+        records[4] = (uint32_t)table->bias << 1;
+        records[5] = (uint32_t)table->multiplier;
+        records[6] = (uint32_t)table->round;
+        records[7] = (uint32_t)table->shift;
+    }
+}
+
+
+/* One pixel's 16 values (v0..v3) into its rows of blocks A and B. */
+MCUFORGE_INLINE void narrow16_pixel(uint32_t *a, uint32_t *b, uint32_t v0, uint32_t v1, uint32_t v2, uint32_t v3) {
+    a[0] = mcuforge_sxtb16(v0);
+    a[1] = mcuforge_sxtb16_ror8(v0);
+    a[2] = mcuforge_sxtb16(v1);
+    a[3] = mcuforge_sxtb16_ror8(v1);
+    a[4] = mcuforge_sxtb16(v2);
+    b[0] = 0; /* the first pass's sum */
+    b[1] = mcuforge_sxtb16_ror8(v2);
+    b[2] = mcuforge_sxtb16(v3);
+    b[3] = mcuforge_sxtb16_ror8(v3);
+}
+
+void mcuforge_dsp_narrow16_widen(uint32_t *block_a, uint32_t *block_b, const int8_t *src, int32_t k,
+                                 int32_t pixels) {
+    int32_t n;
+    if (k == 16) { /* the common case: four loads a pixel */
+        for (n = 0; n < pixels; ++n, src += 16, block_a += 5, block_b += 4) {
+            narrow16_pixel(block_a, block_b, mcuforge_read_s8x4(src), mcuforge_read_s8x4(src + 4),
+                           mcuforge_read_s8x4(src + 8), mcuforge_read_s8x4(src + 12));
+        }
+        return;
+    }
+    for (n = 0; n < pixels; ++n, src += k, block_a += 5, block_b += 4) {
+        narrow16_pixel(block_a, block_b, narrow_word(src, k, 0), narrow_word(src, k, 1), narrow_word(src, k, 2),
+                       narrow_word(src, k, 3));
+    }
+}
+
+void mcuforge_dsp_narrow16_records(uint32_t *records, const uint32_t *block_a, const uint32_t *block_b,
+                                   const mcuforge_dsp_channel *table) {
+    int32_t f;
+    int32_t i;
+    for (f = 0; f < MCUFORGE_DSP_NARROW16_FILTERS; ++f, records += 12, block_a += 5, block_b += 4, ++table) {
+        for (i = 0; i < 5; ++i) {
+            records[i] = mcuforge_sadd16(block_a[i], block_a[i]);
+        }
+        records[5] = (uint32_t)table->bias << 1;
+        for (i = 1; i < 4; ++i) {
+            records[5 + i] = mcuforge_sadd16(block_b[i], block_b[i]);
+        }
+        records[9] = (uint32_t)table->multiplier;
+        records[10] = (uint32_t)table->round;
+        records[11] = (uint32_t)table->shift;
+    }
+}
+
+
+#if defined(MCUFORGE_DSP_ASM) && defined(__thumb2__)
+/* The pass in assembly (dsp_gemm_s8.h): r0-r3 the filter's weights, r4 twice its bias, r5 its multiplier, r6 its
+ * round, r7 its shift (the loop count above it), r8 the block pointer, r9 the filter's store offset (outputs at
+ * r9 + r8 once r8 is past the pixel), r10-r12 and LR a pixel's words (r10 accumulating, r11 the stage's
+ * temporary). The stack holds the block, the next record, the store offset, its end (past the last filter) and
+ * -256 runs. Its own section: --gc-sections drops it from builds without a narrow layer. */
+#define NARROW_PIXEL \
+    "ldm r8!, {r10, r11, r12, lr}\n\t" \
+    "smlad r10, r10, r0, r4\n\t" \
+    "smlad r10, r11, r1, r10\n\t" \
+    "smlad r10, r12, r2, r10\n\t" \
+    "smlad r10, lr, r3, r10\n\t" \
+    "add r11, r6, r10, asr #31\n\t" \
+    "smmlar r10, r10, r5, r11\n\t" \
+    "asr r10, r10, r7\n\t" \
+    "ssat r10, #8, r10\n\t" \
+    "strb r10, [r9, r8]\n\t"
+__asm__(
+    ".pushsection .text.mcuforge_dsp_narrow_pass,\"ax\",%progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global mcuforge_dsp_narrow_pass\n\t"
+    ".thumb_func\n\t"
+    ".type mcuforge_dsp_narrow_pass, %function\n"
+    "mcuforge_dsp_narrow_pass:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "sub sp, sp, #20\n\t"
+    "ldm r0, {r1-r5}\n\t"          /* block, records, out, filters, runs */
+    "subs r3, r3, r1\n\t"
+    "subs r3, r3, #16\n\t"        /* filter 0's store offset: out - (block + 16) */
+    "adds r4, r4, r3\n\t"
+    "lsls r5, r5, #8\n\t"
+    "negs r5, r5\n\t"
+    "str r1, [sp]\n\t"
+    "str r2, [sp, #4]\n\t"
+    "str r3, [sp, #8]\n\t"
+    "str r4, [sp, #12]\n\t"
+    "str r5, [sp, #16]\n"
+    "1:\n\t"
+    "ldr r8, [sp, #4]\n\t"
+    "ldm r8!, {r0-r7}\n\t"
+    "str r8, [sp, #4]\n\t"
+    "ldr r8, [sp, #16]\n\t"
+    "add r7, r7, r8\n\t"
+    "ldr r9, [sp, #8]\n\t"
+    "ldr r8, [sp]\n"
+    "2:\n\t"
+    NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL
+    "adds r7, r7, #256\n\t"
+    "bmi 2b\n\t"
+    "ldr r10, [sp, #12]\n\t"
+    "adds r9, r9, #1\n\t"
+    "str r9, [sp, #8]\n\t"
+    "cmp r9, r10\n\t"
+    "bne 1b\n\t"
+    "add sp, sp, #20\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size mcuforge_dsp_narrow_pass, .-mcuforge_dsp_narrow_pass\n\t"
+    ".popsection");
+/* The deeper kind's two passes (dsp_gemm_s8.h). First pass: r0-r4 the filter's first 5 weight words, r5 twice
+ * its bias, r6 block A, r7 block B's sum slots, r8-r12 a pixel's words (r8 accumulating), LR the runs left.
+ * Second pass: r0-r2 its last 3 weight words, r3 its multiplier, r4 its round, r5 its shift (-256 runs above it),
+ * r6 block B, r7 the store offset (outputs at r7 + 2 r6 once r6 is past the pixel), r8-r11 a row of block B. The
+ * stack holds block A, block B, the next record, the store offset, its end and the runs. */
+#define NARROW16_FIRST \
+    "ldm r6!, {r8, r9, r10, r11, r12}\n\t" \
+    "smlad r8, r8, r0, r5\n\t" \
+    "smlad r8, r9, r1, r8\n\t" \
+    "smlad r8, r10, r2, r8\n\t" \
+    "smlad r8, r11, r3, r8\n\t" \
+    "smlad r8, r12, r4, r8\n\t" \
+    "str r8, [r7], #16\n\t"
+#define NARROW16_SECOND \
+    "ldm r6!, {r8, r9, r10, r11}\n\t" \
+    "smlad r8, r9, r0, r8\n\t" \
+    "smlad r8, r10, r1, r8\n\t" \
+    "smlad r8, r11, r2, r8\n\t" \
+    "add r9, r4, r8, asr #31\n\t" \
+    "smmlar r8, r8, r3, r9\n\t" \
+    "asr r8, r8, r5\n\t" \
+    "ssat r8, #8, r8\n\t" \
+    "strb r8, [r7, r6, lsl #1]\n\t"
+#define NARROW_TIMES8(X) X X X X X X X X
+__asm__(
+    ".pushsection .text.mcuforge_dsp_narrow16_pass,\"ax\",%progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global mcuforge_dsp_narrow16_pass\n\t"
+    ".thumb_func\n\t"
+    ".type mcuforge_dsp_narrow16_pass, %function\n"
+    "mcuforge_dsp_narrow16_pass:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "sub sp, sp, #24\n\t"
+    "ldm r0, {r1-r6}\n\t"          /* block A, block B, records, out, filters, runs */
+    "add r7, r2, #16\n\t"
+    "sub r4, r4, r7, lsl #1\n\t"   /* filter 0's store offset: out - 2 (block B + 16) */
+    "adds r5, r5, r4\n\t"
+    "str r1, [sp]\n\t"
+    "str r2, [sp, #4]\n\t"
+    "str r3, [sp, #8]\n\t"
+    "str r4, [sp, #12]\n\t"
+    "str r5, [sp, #16]\n\t"
+    "str r6, [sp, #20]\n"
+    "1:\n\t"
+    "ldr r7, [sp, #8]\n\t"
+    "ldm r7!, {r0-r5}\n\t"
+    "str r7, [sp, #8]\n\t"
+    "ldr r6, [sp]\n\t"
+    "ldr r7, [sp, #4]\n\t"
+    "ldr lr, [sp, #20]\n"
+    "2:\n\t"
+    NARROW_TIMES8(NARROW16_FIRST)
+    "subs lr, lr, #1\n\t"
+    "bne 2b\n\t"
+    "ldr r6, [sp, #8]\n\t"
+    "ldm r6!, {r0-r5}\n\t"
+    "str r6, [sp, #8]\n\t"
+    "ldr r6, [sp, #20]\n\t"
+    "sub r5, r5, r6, lsl #8\n\t"
+    "ldr r6, [sp, #4]\n\t"
+    "ldr r7, [sp, #12]\n"
+    "3:\n\t"
+    NARROW_TIMES8(NARROW16_SECOND)
+    "adds r5, r5, #256\n\t"
+    "bmi 3b\n\t"
+    "ldr r10, [sp, #16]\n\t"
+    "adds r7, r7, #1\n\t"
+    "str r7, [sp, #12]\n\t"
+    "cmp r7, r10\n\t"
+    "bne 1b\n\t"
+    "add sp, sp, #24\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size mcuforge_dsp_narrow16_pass, .-mcuforge_dsp_narrow16_pass\n\t"
+    ".popsection");
+#else
+/* The same in C (hosts emulating the DSP instructions, cores without inline assembly), TFLite's fast stage on the
+ * doubled accumulator (dsp_s8.h's mcuforge_dsp_output without its doubling). */
+MCUFORGE_INLINE int8_t narrow_output(int32_t acc, const uint32_t *stage) {
+    const int32_t high = mcuforge_smmulr(acc, (int32_t)stage[0]);
+    return (int8_t)mcuforge_ssat8((high + (high >> 31) + (int32_t)stage[1]) >> (int32_t)stage[2]);
+}
+
+void mcuforge_dsp_narrow_pass(const mcuforge_dsp_narrow_job *job) {
+    const uint32_t *x = job->block;
+    int8_t *out = job->out;
+    int32_t n;
+    int32_t f;
+    int32_t i;
+    for (n = 0; n < job->runs * MCUFORGE_DSP_NARROW_RUN; ++n, x += 4, out += MCUFORGE_DSP_NARROW_FILTERS) {
+        const uint32_t *r = job->records;
+        for (f = 0; f < job->filters; ++f, r += 8) {
+            int32_t acc = (int32_t)r[4];
+            for (i = 0; i < 4; ++i) {
+                acc = mcuforge_smlad(x[i], r[i], acc);
+            }
+            out[f] = narrow_output(acc, r + 5);
+        }
+    }
+}
+
+void mcuforge_dsp_narrow16_pass(const mcuforge_dsp_narrow16_job *job) {
+    const uint32_t *a = job->block_a;
+    const uint32_t *b = job->block_b;
+    int8_t *out = job->out;
+    int32_t n;
+    int32_t f;
+    int32_t i;
+    for (n = 0; n < job->runs * MCUFORGE_DSP_NARROW_RUN; ++n, a += 5, b += 4, out += MCUFORGE_DSP_NARROW16_FILTERS) {
+        const uint32_t *r = job->records;
+        for (f = 0; f < job->filters; ++f, r += 12) {
+            int32_t acc = (int32_t)r[5];
+            for (i = 0; i < 5; ++i) {
+                acc = mcuforge_smlad(a[i], r[i], acc);
+            }
+            for (i = 1; i < 4; ++i) {
+                acc = mcuforge_smlad(b[i], r[5 + i], acc);
+            }
+            out[f] = narrow_output(acc, r + 9);
+        }
+    }
+}
+#endif
 
 #else
 typedef int mcuforge_dsp_gemm_s8_unused; /* ISO C wants a non-empty translation unit */

@@ -10,6 +10,28 @@
  * then fetches a group of both columns. A block of k values takes 4 * ceil(k / 4) words. */
 #define MCUFORGE_DSP_BLOCK_WORDS(k) (4 * (((size_t)(k) + 3) / 4))
 
+/* Narrow pointwise layers (dsp_gemm_s8.c): k <= 8 values a pixel into exactly MCUFORGE_DSP_NARROW_FILTERS filters,
+ * the fast output stage, pixels MCUFORGE_DSP_NARROW_RUN at a time, MCUFORGE_DSP_NARROW_PIXELS (a multiple of
+ * it) widened per pass. Scratch: the channel table (20 bytes a filter), then the filters' records (32 bytes each),
+ * then a pass's pixels and a run more widened (16 bytes each). ops/conv_2d.py mirrors these numbers. */
+#define MCUFORGE_DSP_NARROW_MAX_K 8
+#define MCUFORGE_DSP_NARROW_FILTERS 16
+#define MCUFORGE_DSP_NARROW_RUN 8
+#define MCUFORGE_DSP_NARROW_PIXELS 128
+#define MCUFORGE_DSP_NARROW_SCRATCH \
+    ((20 + 32) * (size_t)MCUFORGE_DSP_NARROW_FILTERS + \
+     16 * ((size_t)MCUFORGE_DSP_NARROW_PIXELS + MCUFORGE_DSP_NARROW_RUN))
+
+/* Their deeper kind: up to 16 values a pixel into exactly MCUFORGE_DSP_NARROW16_FILTERS filters, in two passes over
+ * each filter (dsp_gemm_s8.c). Scratch: the channel table, the records (48 bytes each), then a pass's pixels and a
+ * run more widened in two blocks (20 and 16 bytes each). */
+#define MCUFORGE_DSP_NARROW16_MAX_K 16
+#define MCUFORGE_DSP_NARROW16_FILTERS 32
+#define MCUFORGE_DSP_NARROW16_PIXELS 128
+#define MCUFORGE_DSP_NARROW16_SCRATCH \
+    ((20 + 48) * (size_t)MCUFORGE_DSP_NARROW16_FILTERS + \
+     (20 + 16) * ((size_t)MCUFORGE_DSP_NARROW16_PIXELS + MCUFORGE_DSP_NARROW_RUN))
+
 #if defined(MCUFORGE_DSP)
 
 /* Widens n values into column `column` from value `k0` (a multiple of 4); a partial last group is zero-padded. */
@@ -38,13 +60,18 @@ MCUFORGE_INLINE void mcuforge_dsp_widen_pair(uint32_t *block, const int8_t *src,
     }
 }
 
+/* The same, out of line: for the per-pixel-pair calls of the pointwise loops (one copy of the loop). */
+void mcuforge_dsp_widen_pair_at(uint32_t *block, const int8_t *src, int32_t n);
+
 /* Writes `value` into n values of column `column` from value `k0` (both multiples of 4). */
 void mcuforge_dsp_fill(uint32_t *block, int32_t column, int32_t k0, int32_t n, int32_t value);
 
 /* One group of four values of both columns times four weights of two filters (the words wva, wvb). */
-#define MCUFORGE_DSP_GROUP_2X2(block, wva, wvb, pixels, aa, ab, ba, bb) do { \
+#define MCUFORGE_DSP_GROUP_2X2(block, wva, wvb, aa, ab, ba, bb) do { \
         const uint32_t x02_ = (block)[0]; \
         const uint32_t x13_ = (block)[1]; \
+        const uint32_t y02_ = (block)[2]; \
+        const uint32_t y13_ = (block)[3]; \
         const uint32_t a02_ = mcuforge_sxtb16(wva); \
         const uint32_t a13_ = mcuforge_sxtb16_ror8(wva); \
         const uint32_t b02_ = mcuforge_sxtb16(wvb); \
@@ -53,20 +80,16 @@ void mcuforge_dsp_fill(uint32_t *block, int32_t column, int32_t k0, int32_t n, i
         aa = mcuforge_smlad(x13_, a13_, aa); \
         ab = mcuforge_smlad(x02_, b02_, ab); \
         ab = mcuforge_smlad(x13_, b13_, ab); \
-        if ((pixels) == 2) { \
-            const uint32_t y02_ = (block)[2]; \
-            const uint32_t y13_ = (block)[3]; \
-            ba = mcuforge_smlad(y02_, a02_, ba); \
-            ba = mcuforge_smlad(y13_, a13_, ba); \
-            bb = mcuforge_smlad(y02_, b02_, bb); \
-            bb = mcuforge_smlad(y13_, b13_, bb); \
-        } \
+        ba = mcuforge_smlad(y02_, a02_, ba); \
+        ba = mcuforge_smlad(y13_, a13_, ba); \
+        bb = mcuforge_smlad(y02_, b02_, bb); \
+        bb = mcuforge_smlad(y13_, b13_, bb); \
     } while (0)
 
 #if !defined(MCUFORGE_DSP_ASM)
 /* The same, advancing the block and both filter pointers past the group. */
-#define MCUFORGE_DSP_STEP_2X2(block, wa, wb, pixels, aa, ab, ba, bb) do { \
-        MCUFORGE_DSP_GROUP_2X2(block, mcuforge_read_s8x4(wa), mcuforge_read_s8x4(wb), pixels, aa, ab, ba, bb); \
+#define MCUFORGE_DSP_STEP_2X2(block, wa, wb, aa, ab, ba, bb) do { \
+        MCUFORGE_DSP_GROUP_2X2(block, mcuforge_read_s8x4(wa), mcuforge_read_s8x4(wb), aa, ab, ba, bb); \
         (block) += 4; \
         (wa) += 4; \
         (wb) += 4; \
@@ -92,56 +115,34 @@ void mcuforge_dsp_fill(uint32_t *block, int32_t column, int32_t k0, int32_t n, i
     "smlad %[bb], r10, %[t], %[bb]\n\t" \
     "smlad %[ab], r9, %[wv], %[ab]\n\t" \
     "smlad %[bb], r11, %[wv], %[bb]\n\t"
-#define MCUFORGE_DSP_ASM_1X2_GROUP \
-    "ldrd r8, r9, [%[blk]], #16\n\t" \
-    "ldr %[wv], [%[wa]], #4\n\t" \
-    "sxtb16 %[t], %[wv]\n\t" \
-    "sxtb16 %[wv], %[wv], ror #8\n\t" \
-    "smlad %[aa], r8, %[t], %[aa]\n\t" \
-    "smlad %[aa], r9, %[wv], %[aa]\n\t" \
-    "ldr %[wv], [%[wb]], #4\n\t" \
-    "sxtb16 %[t], %[wv]\n\t" \
-    "sxtb16 %[wv], %[wv], ror #8\n\t" \
-    "smlad %[ab], r8, %[t], %[ab]\n\t" \
-    "smlad %[ab], r9, %[wv], %[ab]\n\t"
 #define MCUFORGE_DSP_ASM_OPERANDS \
     [aa] "+r"(aa), [ab] "+r"(ab), [ba] "+r"(ba), [bb] "+r"(bb), [blk] "+r"(block), [wa] "+r"(wa), \
     [wb] "+r"(wb), [wv] "=&r"(wv_), [t] "=&r"(t_)
 
-#define MCUFORGE_DSP_STEP_2X2(block, wa, wb, pixels, aa, ab, ba, bb) do { \
+#define MCUFORGE_DSP_STEP_2X2(block, wa, wb, aa, ab, ba, bb) do { \
         uint32_t wv_; \
         uint32_t t_; \
-        if ((pixels) == 2) { \
-            __asm__(MCUFORGE_DSP_ASM_2X2_GROUP : MCUFORGE_DSP_ASM_OPERANDS : : "r8", "r9", "r10", "r11", "memory"); \
-        } else { \
-            __asm__(MCUFORGE_DSP_ASM_1X2_GROUP : MCUFORGE_DSP_ASM_OPERANDS : : "r8", "r9", "memory"); \
-        } \
+        __asm__(MCUFORGE_DSP_ASM_2X2_GROUP : MCUFORGE_DSP_ASM_OPERANDS : : "r8", "r9", "r10", "r11", "memory"); \
     } while (0)
 
 #endif
 
-/* acc[0..3] += (column 0 . wa, column 0 . wb, column 1 . wa, column 1 . wb) over k values; with pixels == 1
- * column 1 is ignored. Filter rows are read in place (int8, any alignment), never past value k. */
+/* acc[0..3] += (column 0 . wa, column 0 . wb, column 1 . wa, column 1 . wb) over k values. Filter rows are read
+ * in place (int8, any alignment), never past value k. For the few filters the pairs' assembly leaves (below):
+ * a group at a time, compact. */
 MCUFORGE_INLINE void mcuforge_dsp_dot_2x2(const uint32_t *block, const int8_t *wa, const int8_t *wb, int32_t k,
-                                          int32_t pixels, int32_t *acc) {
+                                          int32_t *acc) {
     int32_t aa = acc[0];
     int32_t ab = acc[1];
     int32_t ba = acc[2];
     int32_t bb = acc[3];
-    int32_t groups = k >> 2;
-    /* Four groups per iteration: the loop's compare and branch amortized over 64 MACs. */
-    for (; groups >= 4; groups -= 4) {
-        MCUFORGE_DSP_STEP_2X2(block, wa, wb, pixels, aa, ab, ba, bb);
-        MCUFORGE_DSP_STEP_2X2(block, wa, wb, pixels, aa, ab, ba, bb);
-        MCUFORGE_DSP_STEP_2X2(block, wa, wb, pixels, aa, ab, ba, bb);
-        MCUFORGE_DSP_STEP_2X2(block, wa, wb, pixels, aa, ab, ba, bb);
-    }
-    for (; groups > 0; --groups) {
-        MCUFORGE_DSP_STEP_2X2(block, wa, wb, pixels, aa, ab, ba, bb);
+    int32_t groups;
+    for (groups = k >> 2; groups > 0; --groups) {
+        MCUFORGE_DSP_STEP_2X2(block, wa, wb, aa, ab, ba, bb);
     }
     if (k & 3) { /* the block's padding is zero; the weights stop at k */
-        MCUFORGE_DSP_GROUP_2X2(block, mcuforge_read_s8_partial(wa, k & 3), mcuforge_read_s8_partial(wb, k & 3),
-                               pixels, aa, ab, ba, bb);
+        MCUFORGE_DSP_GROUP_2X2(block, mcuforge_read_s8_partial(wa, k & 3), mcuforge_read_s8_partial(wb, k & 3), aa,
+                               ab, ba, bb);
     }
     acc[0] = aa;
     acc[1] = ab;
@@ -150,48 +151,122 @@ MCUFORGE_INLINE void mcuforge_dsp_dot_2x2(const uint32_t *block, const int8_t *w
 }
 
 /* The pairs of filters of a layer over a block of two pixels: for pair j (filters 2j, 2j+1, rows of k values
- * from `filter`, channel entries from `table`), the four outputs at out[2j], out[2j+1] and out_c further; `mode`
- * a literal (the output stage). Weights are read in whole groups of four: when k is not a multiple of 4, a row's
+ * from `filter`, channel entries from `table`), the four outputs at out[2j], out[2j+1] and out_c further (the
+ * second column's stored first: out_c 0 leaves the first column's, for a block of one pixel); `mode` a literal
+ * (the output stage). Weights are read in whole groups of four: when k is not a multiple of 4, a row's
  * last group runs `overshoot` bytes into the next row, multiplied by the block's zero padding, so the caller
  * leaves out a pair whose second row is the layer's last. */
 typedef struct {
     const uint32_t *block;
-    const uint32_t *single_end; /* the groups before it go one at a time: (k / 4) % 4 of them */
-    const uint32_t *end;        /* the block's end: the rest go four at a time */
+    const uint32_t *end; /* the block's end */
     const mcuforge_dsp_channel *table;
     int8_t *out;
-    int32_t out_c;
+    int8_t *out_end; /* out + 2 pairs */
+    int32_t out_c;   /* from a first-column output to the second column's: out_c, or 0 for a block of one pixel */
     int32_t k;
-    int32_t overshoot; /* 4 ceil(k / 4) - k */
     int32_t pairs;
+    int32_t step;    /* k - overshoot: from the ends of a pair's rows (whole groups read) to the next pair's rows */
+    int32_t skip;    /* (-ceil(k / 4)) mod 8: the groups the first pass of the eight-group loop leaves out */
+    uintptr_t entry; /* the assembly's: where each pair enters the eight-group loop */
     int32_t zero_point;
     int32_t act_min;
     int32_t act_max;
+    /* Pointwise layers whose pairs cover every filter: `blocks` pixel pairs in one call, each after the first
+     * widened from `next` (2 k values a pair) into `refill` (the block) between the passes over the filters. */
+    int32_t blocks;
+    uint32_t *refill;
+    const int8_t *next;
 } mcuforge_dsp_pairs_job;
 
+MCUFORGE_INLINE void mcuforge_dsp_pairs_init(mcuforge_dsp_pairs_job *job, const uint32_t *block, int32_t k,
+                                             const mcuforge_dsp_channel *table, int8_t *out, int32_t out_c,
+                                             int32_t pairs, int32_t zero_point, int32_t act_min, int32_t act_max) {
+    const int32_t groups = (k + 3) >> 2; /* the last one partial when k % 4 != 0 */
+    job->block = block;
+    job->end = block + 4 * (size_t)groups;
+    job->table = table;
+    job->out = out;
+    job->out_end = out + 2 * (size_t)pairs;
+    job->out_c = out_c;
+    job->k = k;
+    job->pairs = pairs;
+    job->step = k - (4 * groups - k);
+    job->skip = -groups & 7;
+    job->entry = 0;
+    job->zero_point = zero_point;
+    job->act_min = act_min;
+    job->act_max = act_max;
+    job->blocks = 1;
+    job->refill = NULL;
+    job->next = NULL;
+}
+
+/* After a pass over the filters: the next pixel pair of a stream (mcuforge_dsp_pairs_job.blocks) set up, or 0. */
+MCUFORGE_INLINE int32_t mcuforge_dsp_pairs_next(mcuforge_dsp_pairs_job *job, const mcuforge_dsp_channel *table) {
+    if (--job->blocks <= 0) {
+        return 0;
+    }
+    job->table = table;
+    job->out_end += 2 * (size_t)job->out_c;
+    job->out = job->out_end - 2 * (size_t)job->pairs;
+    mcuforge_dsp_widen_pair_at(job->refill, job->next, job->k);
+    job->next += 2 * (size_t)job->k;
+    return 1;
+}
+
 #if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)
-/* In assembly, loops and all: GCC spills around the group assembly and reloads the channel entries after each
- * int8 store (it may alias them), an overhead that weighs as much as the multiplies when k is small. The
- * statement keeps to 13 registers (the accumulators, the block and filter pointers, two temporaries, r8-r11)
- * and LR, which holds the block's end (optimized builds save LR in the prologue and use it freely);
- * the job's fields are memory operands on the stack (GCC -O0 cannot address them without a 14th register: it
- * takes the C below). The output stage works on the accumulators in place. */
-#define MCUFORGE_DSP_ASM_REQUANT(acc) \
+/* In assembly, loops and all: compiled from C, GCC spills around the group assembly and reloads the channel
+ * entries after each int8 store (it may alias them), an overhead that weighs as much as the multiplies when k is
+ * small. The statement takes all 14 registers: the four accumulators, the block and filter pointers, three
+ * temporaries (two of them LR and, with r8-r11, the block words: optimized builds save LR in the prologue and
+ * use it freely); the job's fields are memory operands on the stack (GCC -O0 keeps r7 as its frame pointer and
+ * has no register left: it takes the C below; optimized builds with -fno-omit-frame-pointer are not supported).
+ * A group: the two weight words and the four block words in one chain of single loads (each LDR after an
+ * independent LDR takes one cycle: 7 cycles where LDM + 2 LDR take 9), 4 SXTB16, 8 SMLAD: 19 cycles for 16 MACs.
+ * The groups run eight per loop pass, the loop entered at the copy that leaves `skip` of them out (a computed
+ * jump, Duff's device); the last copy loads the block's end in its chain and compares before its multiplies.
+ * The output stage works on the accumulators in place. */
+#define MCUFORGE_DSP_ASM_PAIR_GROUP \
+    "ldr %[w1], [%[wa]], #4\n\t" \
+    "ldr lr, [%[wb]], #4\n\t" \
+    "ldr r9, [%[blk], #4]\n\t" \
+    "ldr r10, [%[blk], #8]\n\t" \
+    "ldr r11, [%[blk], #12]\n\t" \
+    "ldr r8, [%[blk]], #16\n\t"
+#define MCUFORGE_DSP_ASM_PAIR_MACS \
+    "sxtb16 %[t], %[w1]\n\t" \
+    "sxtb16 %[w1], %[w1], ror #8\n\t" \
+    "smlad %[aa], r8, %[t], %[aa]\n\t" \
+    "smlad %[ba], r10, %[t], %[ba]\n\t" \
+    "smlad %[aa], r9, %[w1], %[aa]\n\t" \
+    "smlad %[ba], r11, %[w1], %[ba]\n\t" \
+    "sxtb16 %[t], lr\n\t" \
+    "sxtb16 lr, lr, ror #8\n\t" \
+    "smlad %[ab], r8, %[t], %[ab]\n\t" \
+    "smlad %[bb], r10, %[t], %[bb]\n\t" \
+    "smlad %[ab], r9, lr, %[ab]\n\t" \
+    "smlad %[bb], r11, lr, %[bb]\n\t"
+/* FAST, 5 instructions: TFLite's (round-half-up high word of 2 acc m, minus one when negative, + round) >> s as
+ * smmlar(2 acc, m, round - [acc < 0]) >> s. SMMLAR adds its third operand to the high word before its own
+ * rounding (exactly: t 2^32 + 2 acc m + 2^31, then >> 32), so the sum equals high + round - [acc < 0]. The sign
+ * taken from acc instead of the high word: they differ only when acc < 0 and the rounded high word is 0 (m > 0:
+ * the product is negative and above -2^31; m == 0); then round - 1 = 2^(s-1) - 1 + zp 2^s and round give the same
+ * value zp after >> s (s >= 1, which FAST guarantees). */
+#define MCUFORGE_DSP_ASM_FAST(acc, m, round, shift) \
+    "add %[t], " round ", %[" acc "], asr #31\n\t" \
     "lsl %[" acc "], %[" acc "], #1\n\t" \
-    "smmulr %[" acc "], %[" acc "], r8\n\t"
-#define MCUFORGE_DSP_ASM_FAST(acc) \
-    MCUFORGE_DSP_ASM_REQUANT(acc) \
-    "add %[" acc "], %[" acc "], %[" acc "], asr #31\n\t" \
-    "add %[" acc "], %[" acc "], r9\n\t" \
-    "asr %[" acc "], %[" acc "], r10\n\t" \
+    "smmlar %[" acc "], %[" acc "], " m ", %[t]\n\t" \
+    "asr %[" acc "], %[" acc "], " shift "\n\t" \
     "ssat %[" acc "], #8, %[" acc "]\n\t"
+/* The general form (dsp_s8.h), the zero point in w1. */
 #define MCUFORGE_DSP_ASM_GENERAL(acc) \
-    MCUFORGE_DSP_ASM_REQUANT(acc) \
-    "and %[wv], r11, %[" acc "], asr #31\n\t" \
-    "add %[" acc "], %[" acc "], %[wv]\n\t" \
+    "lsl %[" acc "], %[" acc "], #1\n\t" \
+    "smmulr %[" acc "], %[" acc "], r8\n\t" \
+    "and %[t], r11, %[" acc "], asr #31\n\t" \
+    "add %[" acc "], %[" acc "], %[t]\n\t" \
     "add %[" acc "], %[" acc "], r9\n\t" \
     "asr %[" acc "], %[" acc "], r10\n\t" \
-    "add %[" acc "], %[" acc "], %[wa]\n\t"
+    "add %[" acc "], %[" acc "], %[w1]\n\t"
 #define MCUFORGE_DSP_ASM_WIDE(acc) \
     MCUFORGE_DSP_ASM_GENERAL(acc) \
     "ssat %[" acc "], #8, %[" acc "]\n\t"
@@ -205,75 +280,98 @@ typedef struct {
     "cmp %[" acc "], %[t]\n\t" \
     "it gt\n\t" \
     "movgt %[" acc "], %[t]\n\t"
-/* Channel a's entry at [blk], b's at [blk, #20]: bias, multiplier, round, shift, correction. */
-#define MCUFORGE_DSP_ASM_EPILOGUE(STAGE) \
-    "ldr %[blk], %[table]\n\t" \
-    "ldr %[wa], %[zp]\n\t" \
-    "ldrd r8, r9, [%[blk], #4]\n\t" \
-    "ldrd r10, r11, [%[blk], #12]\n\t" \
+/* Channel a's entry at [blk], b's at [blk, #20]: bias, multiplier, round, shift, correction. Both channels'
+ * multiplier, round and shift in one chain of loads (with the filter step). */
+#define MCUFORGE_DSP_ASM_STAGES_FAST \
+    "ldr r8, [%[blk], #4]\n\t" \
+    "ldr r9, [%[blk], #8]\n\t" \
+    "ldr r10, [%[blk], #12]\n\t" \
+    "ldr r11, [%[blk], #24]\n\t" \
+    "ldr %[w1], [%[blk], #28]\n\t" \
+    "ldr lr, [%[blk], #32]\n\t" \
+    "add %[wa], %[wa], %[t]\n\t" \
+    "add %[wb], %[wb], %[t]\n\t" \
+    MCUFORGE_DSP_ASM_FAST("aa", "r8", "r9", "r10") MCUFORGE_DSP_ASM_FAST("ba", "r8", "r9", "r10") \
+    MCUFORGE_DSP_ASM_FAST("ab", "r11", "%[w1]", "lr") MCUFORGE_DSP_ASM_FAST("bb", "r11", "%[w1]", "lr")
+#define MCUFORGE_DSP_ASM_STAGES_GENERAL(STAGE) \
+    "add %[wa], %[wa], %[t]\n\t" \
+    "add %[wb], %[wb], %[t]\n\t" \
+    "ldr %[w1], %[zp]\n\t" \
+    "ldr r8, [%[blk], #4]\n\t" \
+    "ldr r9, [%[blk], #8]\n\t" \
+    "ldr r10, [%[blk], #12]\n\t" \
+    "ldr r11, [%[blk], #16]\n\t" \
     STAGE("aa") STAGE("ba") \
-    "ldrd r8, r9, [%[blk], #24]\n\t" \
-    "ldrd r10, r11, [%[blk], #32]\n\t" \
-    STAGE("ab") STAGE("bb") \
-    "add %[blk], %[blk], #40\n\t" \
-    "str %[blk], %[table]\n\t" \
-    "ldr %[t], %[out]\n\t" \
-    "ldr %[wv], %[out_c]\n\t" \
-    "strb %[aa], [%[t]]\n\t" \
-    "strb %[ab], [%[t], #1]\n\t" \
-    "strb %[ba], [%[t], %[wv]]\n\t" \
-    "add %[t], %[t], #1\n\t" \
-    "strb %[bb], [%[t], %[wv]]\n\t" \
-    "add %[t], %[t], #1\n\t" \
-    "str %[t], %[out]\n\t"
-#define MCUFORGE_DSP_ASM_PAIRS(STAGE) \
-    "ldr lr, %[end]\n\t" \
-    "ldr %[wa], %[filter]\n\t" \
-    "ldr %[t], %[k]\n\t" \
-    "add %[wb], %[wa], %[t]\n" \
-    "1:\n\t" \
-    "ldr %[blk], %[table]\n\t" \
+    "ldr r8, [%[blk], #24]\n\t" \
+    "ldr r9, [%[blk], #28]\n\t" \
+    "ldr r10, [%[blk], #32]\n\t" \
+    "ldr r11, [%[blk], #36]\n\t" \
+    STAGE("ab") STAGE("bb")
+/* A pair's start (blk holds its channel entries): the accumulators from the biases, blk at the block. */
+#define MCUFORGE_DSP_ASM_PAIR_START \
     "ldr %[aa], [%[blk]]\n\t" \
     "ldr %[ab], [%[blk], #20]\n\t" \
+    "ldr %[blk], %[block]\n\t" \
     "mov %[ba], %[aa]\n\t" \
     "mov %[bb], %[ab]\n\t" \
-    "ldr %[blk], %[block]\n\t" \
-    "ldr %[t], %[single_end]\n\t" \
-    "cmp %[blk], %[t]\n\t" \
-    "beq 3f\n" \
-    "2:\n\t" \
-    MCUFORGE_DSP_ASM_2X2_GROUP \
-    "ldr %[t], %[single_end]\n\t" \
-    "cmp %[blk], %[t]\n\t" \
-    "bne 2b\n" \
-    "3:\n\t" \
-    "cmp %[blk], lr\n\t" \
-    "beq 5f\n" \
-    "4:\n\t" \
-    MCUFORGE_DSP_ASM_2X2_GROUP MCUFORGE_DSP_ASM_2X2_GROUP MCUFORGE_DSP_ASM_2X2_GROUP MCUFORGE_DSP_ASM_2X2_GROUP \
-    "cmp %[blk], lr\n\t" \
-    "bne 4b\n" \
-    "5:\n\t" \
-    MCUFORGE_DSP_ASM_EPILOGUE(STAGE) \
-    "ldr %[t], %[overshoot]\n\t" \
-    "sub %[wa], %[wb], %[t]\n\t" \
+    "ldr pc, %[entry]\n"
+#define MCUFORGE_DSP_ASM_PAIRS(STAGES) \
+    "adr.w %[t], 1f\n\t" \
+    "adr.w %[w1], 2f\n\t" \
+    "sub %[w1], %[w1], %[t]\n\t" \
+    "ldr lr, %[skip]\n\t" \
+    "mla %[t], %[w1], lr, %[t]\n\t" \
+    "orr %[t], %[t], #1\n\t" \
+    "str %[t], %[entry]\n\t" \
+    "ldr %[wa], %[filter]\n\t" \
     "ldr %[t], %[k]\n\t" \
     "add %[wb], %[wa], %[t]\n\t" \
-    "ldr %[t], %[pairs]\n\t" \
-    "subs %[t], %[t], #1\n\t" \
-    "str %[t], %[pairs]\n\t" \
-    "bne 1b"
+    "ldr %[blk], %[table]\n\t" \
+    MCUFORGE_DSP_ASM_PAIR_START \
+    "1:\n\t" \
+    MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
+    "2:\n\t" \
+    MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
+    MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
+    MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
+    MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
+    MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
+    MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
+    MCUFORGE_DSP_ASM_PAIR_GROUP \
+    "ldr %[t], %[end]\n\t" \
+    "cmp %[blk], %[t]\n\t" \
+    MCUFORGE_DSP_ASM_PAIR_MACS \
+    "bne 1b\n\t" \
+    "ldr %[blk], %[table]\n\t" \
+    "ldr %[t], %[step]\n\t" \
+    STAGES \
+    "ldr r8, %[out]\n\t" \
+    "ldr r9, %[out_c]\n\t" \
+    "ldr r10, %[out_end]\n\t" \
+    "strb %[ba], [r8, r9]\n\t" \
+    "add r9, r9, #1\n\t" \
+    "strb %[bb], [r8, r9]\n\t" \
+    "strb %[aa], [r8]\n\t" \
+    "strb %[ab], [r8, #1]\n\t" \
+    "add r8, r8, #2\n\t" \
+    "str r8, %[out]\n\t" \
+    "add %[blk], %[blk], #40\n\t" \
+    "str %[blk], %[table]\n\t" \
+    "cmp r8, r10\n\t" \
+    "beq 3f\n\t" \
+    MCUFORGE_DSP_ASM_PAIR_START \
+    "3:"
 #define MCUFORGE_DSP_ASM_PAIRS_OPERANDS \
     [aa] "=&r"(aa), [ab] "=&r"(ab), [ba] "=&r"(ba), [bb] "=&r"(bb), [blk] "=&r"(blk), [wa] "=&r"(wa), \
-    [wb] "=&r"(wb), [wv] "=&r"(wv), [t] "=&r"(t), [table] "+m"(job.table), [out] "+m"(job.out), \
-    [pairs] "+m"(job.pairs) \
-    : [filter] "m"(filter), [k] "m"(job.k), [overshoot] "m"(job.overshoot), [block] "m"(job.block), \
-      [single_end] "m"(job.single_end), \
-      [end] "m"(job.end), [out_c] "m"(job.out_c), [zp] "m"(job.zero_point), [lo] "m"(job.act_min), \
-      [hi] "m"(job.act_max) \
+    [wb] "=&r"(wb), [w1] "=&r"(w1), [t] "=&r"(t), [table] "+m"(job->table), [out] "+m"(job->out), \
+    [entry] "+m"(job->entry) \
+    : [filter] "m"(filter), [k] "m"(job->k), [step] "m"(job->step), [skip] "m"(job->skip), [block] "m"(job->block), \
+      [end] "m"(job->end), [out_c] "m"(job->out_c), [out_end] "m"(job->out_end), [zp] "m"(job->zero_point), \
+      [lo] "m"(job->act_min), [hi] "m"(job->act_max) \
     : "r8", "r9", "r10", "r11", "lr", "cc", "memory"
 
-MCUFORGE_INLINE void mcuforge_dsp_pairs(mcuforge_dsp_pairs_job job, const int8_t *filter, int32_t mode) {
+/* Runs the job (consumed: its table, out and stream fields advance). */
+MCUFORGE_INLINE void mcuforge_dsp_pairs(mcuforge_dsp_pairs_job *job, const int8_t *filter, int32_t mode) {
     int32_t aa;
     int32_t ab;
     int32_t ba;
@@ -281,33 +379,99 @@ MCUFORGE_INLINE void mcuforge_dsp_pairs(mcuforge_dsp_pairs_job job, const int8_t
     const uint32_t *blk;
     const int8_t *wa;
     const int8_t *wb;
-    uint32_t wv;
+    uint32_t w1;
     uint32_t t;
-    if (mode == MCUFORGE_DSP_FAST) {
-        __asm__ volatile(MCUFORGE_DSP_ASM_PAIRS(MCUFORGE_DSP_ASM_FAST) : MCUFORGE_DSP_ASM_PAIRS_OPERANDS);
-    } else if (mode == MCUFORGE_DSP_WIDE) {
-        __asm__ volatile(MCUFORGE_DSP_ASM_PAIRS(MCUFORGE_DSP_ASM_WIDE) : MCUFORGE_DSP_ASM_PAIRS_OPERANDS);
-    } else {
-        __asm__ volatile(MCUFORGE_DSP_ASM_PAIRS(MCUFORGE_DSP_ASM_CLAMP) : MCUFORGE_DSP_ASM_PAIRS_OPERANDS);
-    }
+    const mcuforge_dsp_channel *table = job->table;
+    do {
+        if (mode == MCUFORGE_DSP_FAST) {
+            __asm__ volatile(MCUFORGE_DSP_ASM_PAIRS(MCUFORGE_DSP_ASM_STAGES_FAST) : MCUFORGE_DSP_ASM_PAIRS_OPERANDS);
+        } else if (mode == MCUFORGE_DSP_WIDE) {
+            __asm__ volatile(MCUFORGE_DSP_ASM_PAIRS(MCUFORGE_DSP_ASM_STAGES_GENERAL(MCUFORGE_DSP_ASM_WIDE))
+                             : MCUFORGE_DSP_ASM_PAIRS_OPERANDS);
+        } else {
+            __asm__ volatile(MCUFORGE_DSP_ASM_PAIRS(MCUFORGE_DSP_ASM_STAGES_GENERAL(MCUFORGE_DSP_ASM_CLAMP))
+                             : MCUFORGE_DSP_ASM_PAIRS_OPERANDS);
+        }
+    } while (mcuforge_dsp_pairs_next(job, table));
 }
 #else
-MCUFORGE_INLINE void mcuforge_dsp_pairs(mcuforge_dsp_pairs_job job, const int8_t *filter, int32_t mode) {
-    for (; job.pairs > 0; --job.pairs, job.table += 2, job.out += 2, filter += 2 * (size_t)job.k) {
-        mcuforge_dsp_channel ca = job.table[0];
-        mcuforge_dsp_channel cb = job.table[1];
-        int32_t acc[4];
-        acc[0] = acc[2] = ca.bias;
-        acc[1] = acc[3] = cb.bias;
-        mcuforge_dsp_dot_2x2(job.block, filter, filter + job.k, job.k, 2, acc);
-        job.out[0] = mcuforge_dsp_output(&ca, acc[0], mode, job.zero_point, job.act_min, job.act_max);
-        job.out[1] = mcuforge_dsp_output(&cb, acc[1], mode, job.zero_point, job.act_min, job.act_max);
-        job.out[job.out_c] = mcuforge_dsp_output(&ca, acc[2], mode, job.zero_point, job.act_min, job.act_max);
-        job.out[job.out_c + 1] = mcuforge_dsp_output(&cb, acc[3], mode, job.zero_point, job.act_min,
-                                                     job.act_max);
-    }
+MCUFORGE_INLINE void mcuforge_dsp_pairs(mcuforge_dsp_pairs_job *job, const int8_t *filter, int32_t mode) {
+    const mcuforge_dsp_channel *table = job->table;
+    do {
+        const int8_t *w = filter;
+        for (; job->out < job->out_end; job->table += 2, job->out += 2, w += 2 * (size_t)job->k) {
+            mcuforge_dsp_channel ca = job->table[0];
+            mcuforge_dsp_channel cb = job->table[1];
+            int32_t acc[4];
+            acc[0] = acc[2] = ca.bias;
+            acc[1] = acc[3] = cb.bias;
+            mcuforge_dsp_dot_2x2(job->block, w, w + job->k, job->k, acc);
+            job->out[job->out_c] = mcuforge_dsp_output(&ca, acc[2], mode, job->zero_point, job->act_min, job->act_max);
+            job->out[job->out_c + 1] = mcuforge_dsp_output(&cb, acc[3], mode, job->zero_point, job->act_min,
+                                                         job->act_max);
+            job->out[0] = mcuforge_dsp_output(&ca, acc[0], mode, job->zero_point, job->act_min, job->act_max);
+            job->out[1] = mcuforge_dsp_output(&cb, acc[1], mode, job->zero_point, job->act_min, job->act_max);
+        }
+    } while (mcuforge_dsp_pairs_next(job, table));
 }
 #endif
+
+/* Narrow pointwise layers, weight-stationary: one filter at a time holds its widened weights and its output stage
+ * in registers over a pass of pixels, each pixel's widened values loaded once per filter (one LDM). A pixel is
+ * four words, values (v0, v2), (v1, v3), (v4, v6), (v5, v7) as in a block column, zeros past k; a filter's
+ * record the same four words of its weights, doubled (SADD16: 2 w fits a q15 lane), then twice its folded bias,
+ * its multiplier, round and shift (the channel table's, fast form). The accumulator is then already the doubled
+ * one the output stage multiplies (2 acc fits: the fast form bounds |acc| below 2^30), which saves the stage's LSL:
+ *     add t, round, acc2, asr #31;  smmlar v, acc2, m, t;  asr v, v, shift;  ssat v, #8, v
+ * (dsp_gemm_s8.h's MCUFORGE_DSP_ASM_FAST without its LSL; acc2 has the sign of acc). A pixel in assembly: LDM
+ * (5 cycles), 4 SMLAD, those 4 and one STRB: 14 cycles for 8 MACs, and 4 cycles of loop a run of 8 pixels.
+ * The store needs no output pointer of its own: with pixels 16 bytes apart in the block and outputs 16 apart
+ * (MCUFORGE_DSP_NARROW_FILTERS), a pixel's output address is the block pointer (past the pixel) plus a
+ * per-filter constant, STRB's register offset. The loop count lives in the shift register's upper bits (ASR by
+ * a register shifts by its low byte): shift - 256 runs, counted up to the shift, the sign ending the loop. */
+typedef struct {
+    const uint32_t *block;   /* the pass's pixels, widened: 4 words each */
+    const uint32_t *records; /* one per filter (8 words), MCUFORGE_DSP_NARROW_FILTERS of them */
+    int8_t *out;             /* the pass's first pixel's outputs */
+    int32_t filters;         /* MCUFORGE_DSP_NARROW_FILTERS */
+    int32_t runs;            /* the pass's pixels / MCUFORGE_DSP_NARROW_RUN, > 0 */
+} mcuforge_dsp_narrow_job;
+
+/* Widens `pixels` pixels of k (1..8) values each, consecutive from src, into the block (4 words each). */
+void mcuforge_dsp_narrow_widen(uint32_t *block, const int8_t *src, int32_t k, int32_t pixels);
+
+/* The filters' records from their rows widened (mcuforge_dsp_narrow_widen, a row a pixel) and their channel
+ * entries (mcuforge_dsp_channels, fast form). */
+void mcuforge_dsp_narrow_records(uint32_t *records, const uint32_t *weights, const mcuforge_dsp_channel *table);
+
+/* Every filter's outputs for the job's pixels (an output row of MCUFORGE_DSP_NARROW_FILTERS int8 a pixel). */
+void mcuforge_dsp_narrow_pass(const mcuforge_dsp_narrow_job *job);
+
+/* The deeper kind, up to 16 values (8 words a pixel, w0..w7): no register is left for a pixel's words when a filter
+ * holds 8 weight words and its stage, so each filter takes two passes over the pixels. The first pass: words
+ * w0..w4 (block A, 5 words a pixel) times the first 5 weight words, from twice the bias, its sum stored into the
+ * pixel's slot in block B (LDM 6, 5 SMLAD, STR: 12 cycles). The second: block B's rows, (sum, w5, w6, w7), times
+ * the last 3 weight words, and the stage (LDM 5, 3 SMLAD, 4, STRB: 13 cycles); B's rows 16 bytes apart, outputs 32:
+ * the store address is the block pointer shifted left by one plus the filter's constant. Records of 12 words: the
+ * first 5 weight words doubled, twice the bias, the last 3 doubled, multiplier, round, shift. */
+typedef struct {
+    const uint32_t *block_a; /* 5 words a pixel */
+    uint32_t *block_b;       /* 4 words a pixel: the first pass's sum, w5, w6, w7 */
+    const uint32_t *records; /* one per filter (12 words), MCUFORGE_DSP_NARROW16_FILTERS of them */
+    int8_t *out;
+    int32_t filters;         /* MCUFORGE_DSP_NARROW16_FILTERS */
+    int32_t runs;            /* the pass's pixels / MCUFORGE_DSP_NARROW_RUN, > 0 */
+} mcuforge_dsp_narrow16_job;
+
+/* Widens `pixels` pixels of k (1..16) values each, consecutive from src, into blocks A and B. */
+void mcuforge_dsp_narrow16_widen(uint32_t *block_a, uint32_t *block_b, const int8_t *src, int32_t k,
+                                 int32_t pixels);
+
+/* The records from the filter rows widened (mcuforge_dsp_narrow16_widen, a row a pixel) and the channel entries. */
+void mcuforge_dsp_narrow16_records(uint32_t *records, const uint32_t *block_a, const uint32_t *block_b,
+                                   const mcuforge_dsp_channel *table);
+
+void mcuforge_dsp_narrow16_pass(const mcuforge_dsp_narrow16_job *job);
 
 #endif /* MCUFORGE_DSP */
 

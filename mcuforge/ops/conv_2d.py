@@ -152,6 +152,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         return f"mcuforge_conv_f32({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr});"
     ctx.use_kernel("dsp_s8", rounding_neutral=True)  # conv_2d_s8.h includes both: the DSP variant
     ctx.use_kernel("dsp_gemm_s8", rounding_neutral=True)
+    ctx.use_kernel("dsp_window_s8", rounding_neutral=True)
     ctx.use_kernel("conv_2d_s8")
     lo, hi = output_activation_range(op, graph)
     dsp, bias_folded, requant = _dsp_requant(op, graph)
@@ -165,6 +166,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     full_range = (lo, hi) == (-128, 127) and _groups(op, graph) == 1
     fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if full_range else ""
     if pointwise:
+        fast = (_narrow(op, graph) or fast) if fast == "_fast" else fast
         return f"mcuforge_conv_1x1_s8{fast}({params}, {x_ptr}, {w_ptr}, {y_ptr}, {scratch});"
     return f"mcuforge_conv_s8{fast}({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, {scratch});"
 
@@ -213,6 +215,27 @@ def _pointwise(op: Op, graph: Graph) -> bool:
     return g["kernel_h"] == g["kernel_w"] == g["stride_h"] == g["stride_w"] == 1 and _groups(op, graph) == 1
 
 
+# kernels/dsp_gemm_s8.h: a pointwise layer of at most NARROW_MAX_K input channels into NARROW_FILTERS filters
+# takes the narrow kernel (weight-stationary) with the fast output stage, with more scratch (NARROW_SCRATCH: the
+# channel table, the filters' records, NARROW_PIXELS + NARROW_RUN pixels widened); its deeper kind up to
+# NARROW16_MAX_K input channels into NARROW16_FILTERS filters (two passes a filter).
+NARROW_MAX_K, NARROW_FILTERS, NARROW_PIXELS = 8, 16, 128
+NARROW_RUN = 8
+NARROW_SCRATCH = (20 + 32) * NARROW_FILTERS + 16 * (NARROW_PIXELS + NARROW_RUN)
+NARROW16_MAX_K, NARROW16_FILTERS, NARROW16_PIXELS = 16, 32, 128
+NARROW16_SCRATCH = (20 + 48) * NARROW16_FILTERS + (20 + 16) * (NARROW16_PIXELS + NARROW_RUN)
+
+
+def _narrow(op: Op, graph: Graph) -> str:
+    """The narrow entry point's suffix ("_narrow", "_narrow16") of a pointwise layer of that shape, else ""."""
+    w = graph.tensors[op.inputs[1]]
+    if not _pointwise(op, graph):
+        return ""
+    if w.shape[0] == NARROW_FILTERS and w.shape[3] <= NARROW_MAX_K:
+        return "_narrow"
+    return "_narrow16" if w.shape[0] == NARROW16_FILTERS and w.shape[3] <= NARROW16_MAX_K else ""
+
+
 def scratch_bytes(op: Op, graph: Graph) -> int:
     """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
     MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), reserved whatever the
@@ -225,7 +248,10 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     if graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w) or use_sparse(w) or not _dsp_requant(op, graph)[0]:
         return 0
     k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
-    return 20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + (k if in_c % 4 else 0)
+    gather = k + 4 if in_c % 4 and not _pointwise(op, graph) else 0  # a padded window's bytes, a zero word
+    narrow = {"_narrow": NARROW_SCRATCH, "_narrow16": NARROW16_SCRATCH}.get(_narrow(op, graph), 0)
+    narrow = narrow if _dsp_requant(op, graph)[0] == DSP_FOLDED else 0
+    return max(20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + gather, narrow)
 
 
 def macs(op: Op, graph: Graph) -> int:

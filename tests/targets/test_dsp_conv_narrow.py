@@ -1,0 +1,166 @@
+"""The narrow pointwise kernels (kernels/dsp_gemm_s8.h: in_c <= 8 into 16 filters, and their deeper kind, in_c <= 16
+into 32 filters in two passes a filter; fast output stage, one filter's weights and output stage held in registers
+over a pass of pixels) against the reference, bit for bit, on QEMU (Cortex-M4 with and without the DSP extension)
+and emulated on the host under ASan/UBSan (their C passes).
+
+Every k from 1 to 16 (a partial last group of four, or none), pixel counts that leave 0 to 7 pixels to the C tail,
+a layer of fewer pixels than a run of 8 (the tail alone) and ones of more than a pass (full passes of 128 pixels,
+then a shorter one); the output stage at its edges: TFLite shifts -1 and -22 and accumulators of -1 at a multiplier
+of exactly 2^30 (a high word of 0, where the stage takes its sign correction from the accumulator). Neighbouring
+shapes that must not take the kernels (k 9 to 16 into 16 filters, 17 into 32, 15, 17, 31 and 33 filters, a clamp,
+the general form) run beside them."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
+from mcuforge.codegen.project import compile_model
+from mcuforge.ops import conv_2d
+from mcuforge.ops.conv_common import DSP_FOLDED, DSP_GENERAL
+from mcuforge.runtime.reference import run_reference
+from mcuforge.targets.build import build_firmware
+from mcuforge.targets.qemu import run_qemu
+from tests.builders import GraphBuilder
+from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
+
+RECORDS = 3
+# (k, (height, width)), pixels in runs of 8 and a tail of 0-7 in C: 35 (a tail of 3), 10 (2), 25 (1), 21 (5),
+# 8 (a run alone), 12 (4), 14 (6), 3 (the tail alone), 11 x 13 = 143 (a pass of 128 pixels, one of 8, a tail of 7)
+NARROW = [(1, (5, 7)), (2, (5, 2)), (3, (5, 5)), (4, (3, 7)), (5, (1, 8)), (6, (1, 12)), (7, (2, 7)), (3, (1, 3)),
+          (8, (11, 13))]
+# The deeper kind (32 filters, k <= 16, two passes a filter): every k from 9 to 16, and 4 (a zero second half),
+# 17 x 17 = 289 pixels (two passes of 128, one of 32, a tail of 1)
+NARROW16 = [(9, (5, 7)), (10, (5, 2)), (11, (5, 5)), (12, (3, 7)), (13, (1, 8)), (14, (1, 12)), (15, (2, 7)),
+            (16, (1, 3)), (16, (17, 17)), (4, (3, 5))]
+EDGES, EDGES16 = 6, 12  # edge channels of the stage tests (more would make the weights sparse)
+BESIDE = {"k9_fast": (9, 16), "k16_fast": (16, 16), "f15_fast": (8, 15), "f17_fast": (8, 17), "k17_fast": (17, 32),
+          "f31_fast": (16, 31), "f33_fast": (16, 33)}
+
+
+def _conv(b, x, name, weights, w_scales, bias, **attrs):
+    filters = weights.shape[0]
+    w = b.const(f"{name}_w", weights, "int8", np.asarray(w_scales, np.float32), np.zeros(filters, np.int64), 0)
+    bias_t = b.int32_bias(f"{name}_b", filters, b.graph.tensors[x].quant.scale[0] * b.graph.tensors[w].quant.scale)
+    b.graph.tensors[bias_t].data = np.asarray(bias, np.int32)
+    return b.op("CONV_2D", [x, w, bias_t], name, **attrs)
+
+
+def _random_conv(b, x, name, filters, w_scales=None, **attrs):
+    in_c = b.graph.tensors[x].shape[3]
+    weights = b.rng.integers(-127, 128, size=(filters, 1, 1, in_c))
+    scales = b.rng.uniform(0.002, 0.02, filters) if w_scales is None else w_scales
+    bias = b.rng.integers(-3000, 3000, size=filters)
+    return _conv(b, x, name, weights, scales, bias, **attrs)
+
+
+def narrow_layers():
+    b = GraphBuilder(seed=47)
+    outs = []
+    for k, (h, w) in NARROW:
+        x = b.input(f"x_k{k}_{h}x{w}", (1, h, w, k), scale=0.05, zero_point=-9)
+        outs.append(_random_conv(b, x, f"narrow_k{k}_{h}x{w}", 16, scale=0.1, zero_point=4))
+    for k, (h, w) in NARROW16:
+        x = b.input(f"x16_k{k}_{h}x{w}", (1, h, w, k), scale=0.05, zero_point=-9)
+        outs.append(_random_conv(b, x, f"narrow16_k{k}_{h}x{w}", 32, scale=0.1, zero_point=4))
+    # The stage's edges (input and output scales 2^-4: a channel's real scale is its weight scale). Channels 0-5
+    # read input channel j with weight +-1, bias 0: accumulators +-x_j, often -1, at multiplier 2^30 (TFLite shift
+    # -4); channels 6-15 random weights at TFLite shifts -1 (0.3, 0.45) and -22 (0.7 2^-22), bias up to 2^20.
+    # (More edge channels would make the weights sparse, another kernel.) 144 pixels: a pass of 128, one of 16.
+    x = b.input("x_edge", (1, 12, 12, 8), scale=0.0625, zero_point=0)
+    weights = np.zeros((16, 1, 1, 8), np.int64)
+    for j in range(EDGES):
+        weights[j, 0, 0, j] = 1 if j % 2 else -1
+    weights[EDGES:] = b.rng.integers(-127, 128, size=(16 - EDGES, 1, 1, 8))
+    scales = [2.0 ** -5] * EDGES + [0.3, 0.45, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] * 2
+    bias = [0] * EDGES + [-20, 7, 5, -(1 << 20), 3000, -3000, 1 << 20, 0, 1, -1]
+    outs.append(_conv(b, x, "narrow_edges", weights, scales, bias, scale=0.0625, zero_point=0))
+    # The same for the deeper kind: 12 edge channels of 32 over 16 input channels, the others random.
+    x = b.input("x16_edge", (1, 12, 12, 16), scale=0.0625, zero_point=0)
+    weights = np.zeros((32, 1, 1, 16), np.int64)
+    for j in range(EDGES16):
+        weights[j, 0, 0, j] = 1 if j % 2 else -1
+    weights[EDGES16:] = b.rng.integers(-127, 128, size=(32 - EDGES16, 1, 1, 16))
+    scales = [2.0 ** -5] * EDGES16 + [0.3, 0.45, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] * 4
+    bias = [0] * EDGES16 + [-20, 7, 5, -(1 << 20), 3000, -3000, 1 << 20, 0, 1, -1] * 2
+    outs.append(_conv(b, x, "narrow16_edges", weights, scales, bias, scale=0.0625, zero_point=0))
+    for name, (k, filters) in BESIDE.items():
+        x = b.input(f"x_{name}", (1, 5, 7, k), scale=0.05, zero_point=3)
+        outs.append(_random_conv(b, x, name, filters, scale=0.1, zero_point=-2))
+    x = b.input("x_clamped", (1, 5, 7, 8), scale=0.05, zero_point=3)  # RELU6: the clamping entry point
+    outs.append(_random_conv(b, x, "k8_clamped", 16, scale=0.05, zero_point=-128, fused_activation_function="RELU6"))
+    x = b.input("x_general", (1, 5, 7, 8), scale=0.05, zero_point=6)  # channel 0 at real scale 0.75: TFLite shift 0
+    general = [0.75 / 0.05 * 0.2] + [0.01] * 15
+    outs.append(_random_conv(b, x, "k8_wide", 16, w_scales=general, scale=0.2, zero_point=-3))
+    return b.build(*outs)
+
+
+def _op(graph, name):
+    return next(op for op in graph.ops if op.outputs[0] == name)
+
+
+def test_layers_take_the_intended_entry_points(tmp_path):
+    graph = narrow_layers()
+    narrow = [f"narrow_k{k}_{h}x{w}" for k, (h, w) in NARROW] + ["narrow_edges"]
+    narrow16 = [f"narrow16_k{k}_{h}x{w}" for k, (h, w) in NARROW16] + ["narrow16_edges"]
+    assert all(conv_2d._dsp_requant(_op(graph, n), graph)[0] == DSP_FOLDED
+               for n in narrow + narrow16 + list(BESIDE))
+    assert conv_2d._dsp_requant(_op(graph, "k8_wide"), graph)[0] == DSP_GENERAL
+    assert all(conv_2d.scratch_bytes(_op(graph, n), graph) == conv_2d.NARROW_SCRATCH for n in narrow)
+    assert all(conv_2d.scratch_bytes(_op(graph, n), graph) == conv_2d.NARROW16_SCRATCH for n in narrow16)
+    assert conv_2d.scratch_bytes(_op(graph, "k9_fast"), graph) == 20 * 16 + 16 * 3
+    source = (compile_model(graph, tmp_path / "lib", name="net").outdir / "net.c").read_text()
+    calls = {line.split("(")[0].strip() for line in source.splitlines() if "mcuforge_conv_1x1_s8" in line}
+    assert calls == {"mcuforge_conv_1x1_s8_narrow", "mcuforge_conv_1x1_s8_narrow16", "mcuforge_conv_1x1_s8_fast",
+                     "mcuforge_conv_1x1_s8", "mcuforge_conv_1x1_s8_wide"}, calls
+    assert source.count("mcuforge_conv_1x1_s8_narrow(") == len(narrow)
+    assert source.count("mcuforge_conv_1x1_s8_narrow16(") == len(narrow16)
+    assert source.count("mcuforge_conv_1x1_s8_fast(") == len(BESIDE)
+
+
+def test_emitter_mirrors_the_kernel_constants():
+    header = (Path(conv_2d.__file__).parents[1] / "kernels" / "dsp_gemm_s8.h").read_text()
+    value = {name: int(v) for name, v in re.findall(r"#define MCUFORGE_DSP_(NARROW\w*) (\d+)\n", header)}
+    assert (value["NARROW_MAX_K"], value["NARROW_FILTERS"], value["NARROW_PIXELS"]) == (
+        conv_2d.NARROW_MAX_K, conv_2d.NARROW_FILTERS, conv_2d.NARROW_PIXELS)
+    assert (value["NARROW16_MAX_K"], value["NARROW16_FILTERS"], value["NARROW16_PIXELS"]) == (
+        conv_2d.NARROW16_MAX_K, conv_2d.NARROW16_FILTERS, conv_2d.NARROW16_PIXELS)
+    assert value["NARROW_RUN"] == conv_2d.NARROW_RUN
+    assert conv_2d.NARROW_PIXELS % conv_2d.NARROW_RUN == conv_2d.NARROW16_PIXELS % conv_2d.NARROW_RUN == 0
+
+
+def test_edge_channels_meet_accumulators_of_minus_one():
+    """The records below do give the edge channels accumulators of -1 (else the stage's edge goes untested)."""
+    graph = narrow_layers()
+    for name, channels, edges in (("x_edge", 8, EDGES), ("x16_edge", 16, EDGES16)):
+        index = graph.inputs.index(name)
+        signs = np.array([1 if j % 2 else -1 for j in range(edges)])
+        hits = sum(int(np.count_nonzero(record[index].astype(np.int64).reshape(-1, channels)[:, :edges] * signs == -1))
+                   for record in random_batch(graph, RECORDS, seed=5))
+        assert hits >= 4, (name, hits)
+
+
+@pytest.mark.parametrize("flags", [(), ("-DMCUFORGE_NO_DSP",)], ids=["dsp", "portable"])
+def test_layers_match_reference_on_qemu(flags, tmp_path):
+    require_qemu()
+    graph = narrow_layers()
+    build = build_firmware(graph, tmp_path / "m4", target="cortex-m4", name="net", cflags=flags)
+    batch = random_batch(graph, RECORDS, seed=5)
+    for k, (got, record) in enumerate(zip(run_qemu(build, batch).outputs, batch)):
+        assert_outputs_equal(graph, got, run_reference(graph, record), f"record {k}")
+
+
+def test_emulated_under_sanitizers(tmp_path):
+    graph = narrow_layers()
+    compiled = compile_model(graph, tmp_path / "lib", name="net")
+    exe = tmp_path / "net_emulated"
+    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
+    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
+                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[:2000]
+    batch = random_batch(graph, RECORDS, seed=5)
+    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
+        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
