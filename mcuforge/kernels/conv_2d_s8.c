@@ -230,32 +230,19 @@ static void conv_dsp_gather(const mcuforge_conv_params *p, const int8_t *image, 
     mcuforge_dsp_widen_runs(dst, bytes, 0, 1, (k + 3) >> 2);
 }
 
-/* What the assembly leaves: a lone last filter (computed twice) and a last pair that would read past the filters,
- * in C, the DSP group steps inside. Both columns are computed; the second column's outputs go out_step after the
- * first's and are stored first, so that out_step 0 (a block of one pixel) leaves the first column's. */
-MCUFORGE_INLINE void conv_dsp_rest(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
-                                   const uint32_t *block, const int8_t *filter, int32_t mode, int8_t *out,
-                                   int8_t *end, int32_t out_step) {
+/* What the assembly leaves: a lone last filter (odd out_c), in C, the DSP group steps inside, computed as a pair
+ * with itself. Both columns are computed; the second column's output goes out_step after the first's and is stored
+ * first, so that out_step 0 (a block of one pixel) leaves the first column's. */
+MCUFORGE_INLINE void conv_dsp_last_filter(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                          const uint32_t *block, const int8_t *filter, int32_t mode, int8_t *out,
+                                          int32_t out_step) {
     const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
+    const mcuforge_dsp_channel ca = table[0]; /* a copy: the int8 stores could alias the table */
     int32_t acc[4];
-    for (; out < end; out += 2, table += 2, filter += 2 * (size_t)k) {
-        const mcuforge_dsp_channel ca = table[0]; /* copies: the int8 stores could alias the table */
-        const mcuforge_dsp_channel cb = table[1];
-        acc[0] = acc[2] = ca.bias;
-        acc[1] = acc[3] = cb.bias;
-        mcuforge_dsp_dot_2x2(block, filter, filter + k, k, acc);
-        out[out_step] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
-        out[out_step + 1] = mcuforge_dsp_output(&cb, acc[3], mode, p->output_offset, p->act_min, p->act_max);
-        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
-        out[1] = mcuforge_dsp_output(&cb, acc[1], mode, p->output_offset, p->act_min, p->act_max);
-    }
-    if (out == end) {
-        const mcuforge_dsp_channel ca = table[0];
-        acc[0] = acc[1] = acc[2] = acc[3] = ca.bias;
-        mcuforge_dsp_dot_2x2(block, filter, filter, k, acc);
-        out[out_step] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
-        out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
-    }
+    acc[0] = acc[1] = acc[2] = acc[3] = ca.bias;
+    mcuforge_dsp_dot_2x2(block, filter, filter, k, acc);
+    out[out_step] = mcuforge_dsp_output(&ca, acc[2], mode, p->output_offset, p->act_min, p->act_max);
+    out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
 }
 
 /* More pixel pairs of a pointwise layer in the same call, when the assembly's pairs cover every filter (out_c
@@ -276,10 +263,9 @@ MCUFORGE_INLINE void conv_dsp_block_body(const mcuforge_conv_params *p, const mc
     const int32_t out_c = p->geom.out_c;
     const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
     const int32_t out_step = pixels == 2 ? out_c : 0;
-    int8_t *end = out + out_c - 1;
-    /* The bulk: the pairs, loops and all in assembly, but for a last pair that would read past the filters (its
-     * second row the layer's last, k not a multiple of 4). */
-    const int32_t pairs = (out_c >> 1) - (k % 4 != 0 && out_c % 2 == 0 ? 1 : 0);
+    /* The bulk: the pairs, loops and all in assembly. When k is not a multiple of 4 the last row's last group
+     * reads up to 3 bytes past the filters: the emitter (ops/conv_2d.py) pads the array with 3 zero bytes. */
+    const int32_t pairs = out_c >> 1;
     if (pairs > 0) {
         mcuforge_dsp_pairs_job job;
         mcuforge_dsp_pairs_init(&job, block, k, table, out, out_step, pairs, p->output_offset, p->act_min,
@@ -294,7 +280,9 @@ MCUFORGE_INLINE void conv_dsp_block_body(const mcuforge_conv_params *p, const mc
         table += 2 * (size_t)pairs;
         filter += 2 * (size_t)pairs * (size_t)k;
     }
-    conv_dsp_rest(p, table, block, filter, mode, out, end, out_step);
+    if (out_c & 1) {
+        conv_dsp_last_filter(p, table, block, filter, mode, out, out_step);
+    }
 }
 
 /* Out of line, one copy per output stage: a call covers the whole layer's filters, or with a `stream` (NULL for

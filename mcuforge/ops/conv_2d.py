@@ -132,7 +132,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     if x.dtype == "int8" and use_sparse(w):  # pruned filters: compressed in flash (ops/conv_2d_sparse.py)
         return emit_sparse_conv(op, graph, ctx)
     geom = geometry_fields(op, graph)
-    x_ptr, w_ptr, y_ptr = ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0])
+    x_ptr, y_ptr = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
     pointwise = _pointwise(op, graph)
     # The int8 pointwise kernel reads only the folded bias: the bias array itself is then never emitted.
     bias = "" if pointwise and x.dtype == "int8" else ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")
@@ -142,14 +142,14 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         lo, hi = float_activation_range(op, graph)
         params = ctx.params("mcuforge_conv_hybrid_params", {"geom": geom, "filter_scale": w.quant.scale[0],
                                                             "act_min": lo, "act_max": hi})
-        return f"mcuforge_conv_hybrid({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, (int8_t *){ctx.scratch()});"
+        return f"mcuforge_conv_hybrid({params}, {x_ptr}, {ctx.ptr(op.inputs[1])}, {bias}, {y_ptr}, (int8_t *){ctx.scratch()});"
     ctx.use_kernel("conv_window")
     if x.dtype == "float32":
         ctx.use_kernel("conv_2d_f32")
         lo, hi = float_activation_range(op, graph)
         params = ctx.params("mcuforge_conv_f32_params", {"geom": geom, "groups": _groups(op, graph),
                                                          "act_min": lo, "act_max": hi})
-        return f"mcuforge_conv_f32({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr});"
+        return f"mcuforge_conv_f32({params}, {x_ptr}, {ctx.ptr(op.inputs[1])}, {bias}, {y_ptr});"
     ctx.use_kernel("dsp_s8", rounding_neutral=True)  # conv_2d_s8.h includes both: the DSP variant
     ctx.use_kernel("dsp_gemm_s8", rounding_neutral=True)
     ctx.use_kernel("dsp_window_s8", rounding_neutral=True)
@@ -162,6 +162,15 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         "bias_folded": ctx.const_array("bias_folded", bias_folded),
         "requant": ctx.requant(*requant), "dsp_requant": dsp})
     scratch = ctx.scratch() if dsp else "NULL"
+    if dsp and w.data[0].size % 4:
+        # The DSP pair loop reads each filter row in whole groups of four: the last row's last group runs up to
+        # three bytes past the filters, multiplied by the block's zero padding. Three zero bytes keep that read
+        # inside the array (kernels/conv_2d_s8.c), so every pair of filters takes the assembly.
+        padded = np.concatenate([w.data.reshape(-1), np.zeros(3, w.data.dtype)])
+        w_ptr = ctx.weights(op.inputs[1], stored=padded, ctype="int8_t",
+                            note="3 zero bytes past the last filter: the DSP kernels read whole groups of four")
+    else:
+        w_ptr = ctx.ptr(op.inputs[1])
     # the _fast/_wide entry points link only the DSP variant's output stage of the layer (kernels/conv_2d_s8.h)
     full_range = (lo, hi) == (-128, 127) and _groups(op, graph) == 1
     fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if full_range else ""

@@ -7,6 +7,7 @@ one pixel (an odd pixel count, a single-pixel layer) and the fast output stage a
 -22, and accumulators of -1 at a multiplier of exactly 2^30, where rounding the product gives a high word of 0 and
 the stage's sign correction comes from the accumulator instead."""
 
+import re
 import subprocess
 
 import numpy as np
@@ -74,7 +75,8 @@ def conv_layers():
                              fused_activation_function="RELU6"))
     outs.append(_random_conv(b, x, "pw_general_relu6_odd", 5, (1, 1), w_scales=general[:5], scale=0.2,
                              zero_point=-3, fused_activation_function="RELU6"))
-    # Windowed: k = 72 (whole groups), k = 27 (a partial group, last pair in C) with 25 output pixels
+    # Windowed: k = 72 (whole groups), k = 27 (a partial group: the last pair reads into the filters' padding)
+    # with 25 output pixels
     x = b.input("x_win8", (1, 6, 7, 8), scale=0.05, zero_point=-20)
     outs.append(_random_conv(b, x, "c3_k72", 6, (3, 3), scale=0.2, zero_point=2))
     x = b.input("x_win3", (1, 5, 5, 3), scale=0.05, zero_point=11)
@@ -93,6 +95,19 @@ def test_layers_take_the_intended_output_stages():
     assert _form(graph, "pw_edges") == DSP_FOLDED
     assert _form(graph, "pw_general") == _form(graph, "pw_general_relu6") == DSP_GENERAL
     assert _form(graph, "pw_general_relu6_odd") == DSP_GENERAL
+
+
+def test_filters_with_a_partial_group_are_padded(tmp_path):
+    """The pair loop reads the last filter's last group whole: k % 4 != 0 filters carry 3 zero bytes after them."""
+    graph = conv_layers()
+    source = (compile_model(graph, tmp_path / "lib", name="net").outdir / "net.c").read_text()
+    for name, size, padded in (("c3_k27_w", 4 * 27, True), ("c3_k72_w", 6 * 72, False), ("pw13_6_w", 6 * 13, True)):
+        declaration = re.search(rf"/\* {name} .*\*/\n[^\n]*\[(\d+)\] = \{{([^}}]*)\}}", source)
+        assert declaration is not None, name
+        values = [int(v) for v in declaration.group(2).split(",")]
+        assert len(values) == int(declaration.group(1)) == size + (3 if padded else 0), name
+        expected = graph.tensors[name].data.reshape(-1)
+        assert values[:size] == expected.tolist() and values[size:] == [0] * (3 if padded else 0), name
 
 
 def test_edge_channels_meet_accumulators_of_minus_one():
