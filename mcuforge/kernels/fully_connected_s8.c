@@ -76,3 +76,15 @@ void mcuforge_fully_connected_s8(const mcuforge_fc_params *p, const int8_t *inpu
         }
     }
 }
+
+/* Symmetric weights (weights_offset 0, as TFLite's int8 scheme has them; the emitter checks): on a core with the
+ * DSP extension only the DSP variant is linked, elsewhere only the portable loop (--gc-sections drops the entry
+ * point a build does not call). */
+void mcuforge_fully_connected_s8_sym(const mcuforge_fc_params *p, const int8_t *input, const int8_t *weights,
+                                     const int32_t *bias, int8_t *output) {
+#if defined(MCUFORGE_DSP)
+    fc_dsp(p, input, weights, bias, output);
+#else
+    mcuforge_fully_connected_s8(p, input, weights, bias, output);
+#endif
+}

@@ -20,4 +20,8 @@ typedef struct {
 void mcuforge_fully_connected_s8(const mcuforge_fc_params *p, const int8_t *input, const int8_t *weights,
                                  const int32_t *bias, int8_t *output);
 
+/* The same for weights_offset == 0 only: a build links just the variant its core runs. */
+void mcuforge_fully_connected_s8_sym(const mcuforge_fc_params *p, const int8_t *input, const int8_t *weights,
+                                     const int32_t *bias, int8_t *output);
+
 #endif

@@ -99,11 +99,13 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     ctx.use_kernel("dsp_s8", rounding_neutral=True)  # fully_connected_s8.h includes it: the DSP variant
     ctx.use_kernel("fully_connected_s8")
     lo, hi = output_activation_range(op, graph)
+    weights_offset = -int(w.quant.zero_point[0])
     params = ctx.params("mcuforge_fc_params", {
-        **dims, "input_offset": -x.quant.scalar_zero_point, "weights_offset": -int(w.quant.zero_point[0]),
+        **dims, "input_offset": -x.quant.scalar_zero_point, "weights_offset": weights_offset,
         "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "act_min": lo, "act_max": hi,
         "requant": ctx.requant(*output_multipliers(op, graph))})
-    return f"mcuforge_fully_connected_s8({params}, {args});"
+    entry = "mcuforge_fully_connected_s8_sym" if weights_offset == 0 else "mcuforge_fully_connected_s8"
+    return f"{entry}({params}, {args});"
 
 
 def _emit_s4(op: Op, graph: Graph, ctx, dims: dict, bias: str) -> str:
