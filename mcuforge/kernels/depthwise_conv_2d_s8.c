@@ -102,15 +102,16 @@ MCUFORGE_INLINE void dw_pixel(const mcuforge_depthwise_conv_params *p, const dw_
  * every output starts from the folded bias, padded or not. Then, channel by channel with its filter in q15
  * pairs (w0, w1) and (w2, w1), two outputs take a handful of SMLAD-family instructions per filter row. Rows
  * enter the ring in increasing order, before the outputs that read them are written: the row window holds.
- * A layer with the fast output stage runs each output row, all channels, in one assembly loop (per channel a few
- * loads and adds: short rows, as in KWS's 5 outputs, pay per channel), with the filter and the bias doubled in
- * its table so that the accumulators are 2 acc and the output stage takes four instructions (dw_fast_output).
- * Cortex-M4 cycles (TRM table, measured), stride 1: 45 a pair of outputs (12 SMLAD-family, 13 loads in chains
- * of independent LDRs, 8 output instructions, 2 stores, loop), 59 a closing triple, 80 a block of four (long
- * rows), 13 to 20 per channel and row; a row of five (KWS) 102 with its channel's overhead; stride 2: 53 a pair;
- * the transposition about 2.5 a value (most of the rest at stride 2, where a value feeds 2.25 MACs). Each row
- * shape has its entry point (DW_ENTRY), so a model links only the assembly its layers run. Scratch: the channel
- * table, the filter pairs (6 words a channel), then the ring. */
+ * A layer with the fast output stage runs each output row, all channels, in one assembly function, with the
+ * filter and the bias doubled in its table (built in one pass per layer) so that the accumulators are 2 acc and
+ * the output stage takes four instructions (dw_fast_output). The row goes in phases, each over every channel:
+ * blocks of four outputs, then a pair, then a closing triple or lone output (11 cycles a channel to move on);
+ * a row of five (KWS) or six (VWW) in one block per channel. Cortex-M4 cycles (TRM table, measured), stride 1:
+ * 83 a block of four with its move, 56 a pair, about 96 a row of five and 114 one of six; stride 2: blocks of
+ * four too (7 loads a filter row where two pairs take 10); the transposition about 2.5 a value (a good part of
+ * the rest at stride 2, where a value feeds 2.25 MACs). Each row shape has its entry point (DW_ENTRY), so a model
+ * links only the assembly its layers run: one function per stride. Scratch: the channel table, the filter pairs
+ * (6 words a channel), then the ring. */
 #define DW_DSP 1
 
 typedef struct {
@@ -134,9 +135,11 @@ MCUFORGE_INLINE uint32_t dw_get2(const int16_t *src) {
 static void dw_dsp_fill(int16_t *dst, size_t values, int32_t zero_point) {
     const uint32_t pair = ((uint32_t)zero_point & 0xFFFFu) * 0x10001u;
     size_t i = 0;
-    for (; i + 4 <= values; i += 4) {
+    for (; i + 8 <= values; i += 8) { /* the loop's add, compare and branch over four stores */
         dw_put2(dst + i, pair);
         dw_put2(dst + i + 2, pair);
+        dw_put2(dst + i + 4, pair);
+        dw_put2(dst + i + 6, pair);
     }
     for (; i < values; i += 2) {
         dw_put2(dst + i, pair);
@@ -162,47 +165,67 @@ static void dw_dsp_load_column(int16_t *dst, const int8_t *pixel, int32_t channe
     }
 }
 
-/* Input row `row` (NULL: a padded row) into ring slot `slot`; a padded row takes the zero point throughout. */
+/* Four channels of two pixels a, b into their ring rows from `d` (`width` values apart): a word of each pixel, split
+ * by SXTB16 into channels 0, 2 and 1, 3, paired by PKH into one word a channel. */
+MCUFORGE_INLINE void dw_dsp_load_group(int16_t *d, const int8_t *a, const int8_t *b, size_t width) {
+    const uint32_t pa = mcuforge_read_s8x4(a);
+    const uint32_t pb = mcuforge_read_s8x4(b);
+    const uint32_t a02 = mcuforge_sxtb16(pa);
+    const uint32_t b02 = mcuforge_sxtb16(pb);
+    const uint32_t a13 = mcuforge_sxtb16_ror8(pa);
+    const uint32_t b13 = mcuforge_sxtb16_ror8(pb);
+    dw_put2(d, mcuforge_pkhbt(a02, b02));
+    dw_put2(d + width, mcuforge_pkhbt(a13, b13));
+    dw_put2(d + 2 * width, mcuforge_pkhtb(b02, a02));
+    dw_put2(d + 3 * width, mcuforge_pkhtb(b13, a13));
+}
+
+/* Input row `row` into ring slot `slot`: pixel pairs onto word-aligned indices, four channels at a time, a lone
+ * column first (odd lead) or last alone. The inner loop runs over the longer of the pixel pairs and the channel
+ * groups: its setup (about 40 cycles per run, registers reloaded) is paid by the shorter. */
 static void dw_dsp_load_row(const mcuforge_depthwise_conv_params *p, const dw_ring *ring, const int8_t *row,
                             int32_t slot) {
     const int32_t channels = p->geom.in_c;
     const int32_t in_w = p->geom.in_w;
     int16_t *dst = ring->rows + (size_t)slot * (size_t)channels * (size_t)ring->width + ring->lead;
     const size_t width = (size_t)ring->width;
-    int32_t x = ring->lead & 1; /* pixel pairs land on even indices: word stores */
+    const int32_t x0 = ring->lead & 1; /* pixel pairs land on even indices: word stores */
+    const int32_t pairs = (in_w - x0) >> 1;
+    const int32_t groups = channels >> 2;
+    const size_t pixel = (size_t)channels;
+    int32_t x;
     int32_t c;
-    if (row == NULL) {
-        dw_dsp_fill(dst - ring->lead, (size_t)channels * width, ring->zero_point);
-        return;
-    }
-    if (x == 1) {
+    if (x0 == 1) {
         dw_dsp_load_column(dst, row, channels, width);
     }
-    for (; x + 1 < in_w; x += 2) {
-        const int8_t *a = row + (size_t)x * (size_t)channels;
-        const int8_t *b = a + channels;
-        int16_t *d = dst + x;
-        for (c = 0; c + 4 <= channels; c += 4) {
-            const uint32_t pa = mcuforge_read_s8x4(a + c);
-            const uint32_t pb = mcuforge_read_s8x4(b + c);
-            const uint32_t a02 = mcuforge_sxtb16(pa);
-            const uint32_t b02 = mcuforge_sxtb16(pb);
-            const uint32_t a13 = mcuforge_sxtb16_ror8(pa);
-            const uint32_t b13 = mcuforge_sxtb16_ror8(pb);
-            dw_put2(d, mcuforge_pkhbt(a02, b02));
-            dw_put2(d + width, mcuforge_pkhbt(a13, b13));
-            dw_put2(d + 2 * width, mcuforge_pkhtb(b02, a02));
-            dw_put2(d + 3 * width, mcuforge_pkhtb(b13, a13));
-            d += 4 * width;
+    if (pairs > groups) {
+        for (c = 0; c < 4 * groups; c += 4) {
+            const int8_t *a = row + (size_t)x0 * pixel + (size_t)c;
+            int16_t *d = dst + x0 + (size_t)c * width;
+            for (x = pairs; x > 0; --x) {
+                dw_dsp_load_group(d, a, a + pixel, width);
+                a += 2 * pixel;
+                d += 2;
+            }
         }
-        for (; c < channels; ++c) {
-            d[0] = a[c];
-            d[1] = b[c];
-            d += width;
+    } else {
+        for (x = x0; x + 1 < in_w; x += 2) {
+            const int8_t *a = row + (size_t)x * pixel;
+            int16_t *d = dst + x;
+            for (c = 0; c < 4 * groups; c += 4) {
+                dw_dsp_load_group(d, a + c, a + c + pixel, width);
+                d += 4 * width;
+            }
         }
     }
+    for (c = 4 * groups; c < channels; ++c) { /* the channels past the groups of four */
+        for (x = x0; x < x0 + 2 * pairs; ++x) {
+            dst[(size_t)c * width + (size_t)x] = row[(size_t)x * pixel + (size_t)c];
+        }
+    }
+    x = x0 + 2 * pairs;
     if (x < in_w) {
-        dw_dsp_load_column(dst + x, row + (size_t)x * (size_t)channels, channels, width);
+        dw_dsp_load_column(dst + x, row + (size_t)x * pixel, channels, width);
     }
 }
 
@@ -315,17 +338,13 @@ MCUFORGE_INLINE int8_t dw_fast_output(const mcuforge_dsp_channel *q, int32_t acc
     return (int8_t)mcuforge_ssat8(dw_smmlar(acc2, q->multiplier, t) >> q->shift);
 }
 
-/* The table's values for mode `mode`: doubled for the fast stage. */
-#define DW_SCALE(mode) ((mode) == MCUFORGE_DSP_FAST ? 2 : 1)
-
 #if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)
-/* A whole output row, all channels, in assembly for the fast output stage: per channel, pairs of outputs, an odd
- * row closing with three at once (a row of one: computed as a pair, the ring has the columns, and stored alone);
- * then the ring rows and the output move to the next channel. 13 registers; the per-layer counts and advances
- * are memory operands (stack slots), which GCC -O0 cannot address without a 14th register: it takes the C below.
- * Loads come in chains of independent LDRs (the Cortex-M4 pipelines an LDR behind an LDR: 1 cycle each after
- * the first, where an LDRD takes 3). Table entry offsets (dw_channel): bias 0, multiplier 4, round 8, shift 12,
- * the filter pairs of rows 0, 1, 2 at 20, 28, 36. */
+/* A whole output row, all channels, in assembly for the fast output stage (DW_ASM_PHASES): blocks of four outputs,
+ * a pair, three outputs at once closing an odd row (a row of one: computed as a pair, the ring has the columns,
+ * and stored alone). 13 registers; the per-layer counts and advances are memory operands, which GCC -O0 cannot
+ * address without a 14th register: it takes the C below. Loads come in chains of independent LDRs (the
+ * Cortex-M4 pipelines an LDR behind an LDR: 1 cycle each after the first, where an LDRD takes 3). Table entry
+ * offsets (dw_channel): bias 0, multiplier 4, round 8, shift 12, the filter pairs of rows 0, 1, 2 at 20, 28, 36. */
 #define DW_ASM_LOAD(r, offset, first, x2) \
     "ldr %[xb], [%[" r "], #4]\n\t" \
     "ldr %[xa], [%[" r "]]" x2 "\n\t" \
@@ -428,34 +447,30 @@ MCUFORGE_INLINE int8_t dw_fast_output(const mcuforge_dsp_channel *q, int32_t acc
     "ldr %[xa], [%[" r "]]\n\t" \
     "smlabb %[n], %[xa], %[wb], %[n]\n\t" \
     "smladx %[s], %[xa], %[wb], %[s]\n\t"
-/* After the pairs: `odd` above 3 holds the block count above its two tail bits. */
-#define DW_ASM_BLOCKS_S1 \
-    "cmp %[xa], #3\n\t" \
-    "bhi 9f\n" \
-    "10:\n\t"
-#define DW_ASM_BLOCK_LOOP_S1 \
-    "9:\n\t" \
-    "lsr %[xa], %[xa], #2\n\t" \
-    "str %[xa], %[left]\n" \
-    "8:\n\t" \
-    DW_ASM_BLOCK0_S1("r0", "20") DW_ASM_BLOCK_S1("r1", "28") DW_ASM_BLOCK_S1("r2", "36") \
-    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") DW_ASM_OUT("s") \
-    "strb %[a0], [%[out]]\n\t" \
-    "ldr %[a0], %[step]\n\t" \
-    "strb %[a1], [%[out], %[a0]]\n\t" \
-    "add %[out], %[out], %[a0], lsl #1\n\t" \
-    "strb %[n], [%[out]]\n\t" \
-    "strb %[s], [%[out], %[a0]]\n\t" \
-    "add %[out], %[out], %[a0], lsl #1\n\t" \
-    "ldr %[xa], %[left]\n\t" \
-    "subs %[xa], %[xa], #1\n\t" \
-    "str %[xa], %[left]\n\t" \
-    "bne 8b\n\t" \
-    "ldr %[s], %[step]\n\t" \
-    "ldr %[xa], %[odd]\n\t" \
-    "and %[xa], %[xa], #3\n\t" \
-    "b 10b\n"
-
+/* Four outputs, stride 2: words W0..W4 of a ring row (W0 W1 loaded with the filter, then W2 W3 and W4, behind the
+ * pointer's advance of 8 values); output j takes W(j) and the bottom lane of W(j+1). Per filter row 7
+ * loads and 8 SMLAD-family instructions where two pairs take 10 loads. */
+#define DW_ASM_BLOCK0_S2(r, offset) \
+    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #16") \
+    "smlad %[a1], %[xb], %[wa], %[a0]\n\t" \
+    "mov %[n], %[a0]\n\t" \
+    "mov %[s], %[a0]\n\t" \
+    DW_ASM_BLOCK_REST_S2(r)
+#define DW_ASM_BLOCK_S2(r, offset) \
+    DW_ASM_LOAD(r, offset, "", ", #16") \
+    "smlad %[a1], %[xb], %[wa], %[a1]\n\t" \
+    DW_ASM_BLOCK_REST_S2(r)
+#define DW_ASM_BLOCK_REST_S2(r) \
+    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
+    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
+    "ldr %[xa], [%[" r "], #-8]\n\t" \
+    "ldr %[xb], [%[" r "], #-4]\n\t" \
+    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t" \
+    "smlad %[n], %[xa], %[wa], %[n]\n\t" \
+    "smlabb %[n], %[xb], %[wb], %[n]\n\t" \
+    "smlad %[s], %[xb], %[wa], %[s]\n\t" \
+    "ldr %[xa], [%[" r "]]\n\t" \
+    "smlabb %[s], %[xa], %[wb], %[s]\n\t"
 /* The requantization words into xa (multiplier), xb (round), wa (shift); wb is the 4-instruction stage's t. */
 #define DW_ASM_OUT_PARAMS \
     "ldr %[xa], [%[ch], #4]\n\t" \
@@ -466,70 +481,116 @@ MCUFORGE_INLINE int8_t dw_fast_output(const mcuforge_dsp_channel *q, int32_t acc
     "smmlar %[" acc "], %[" acc "], %[xa], %[wb]\n\t" \
     "asr %[" acc "], %[" acc "], %[wa]\n\t" \
     "ssat %[" acc "], #8, %[" acc "]\n\t"
-/* Per channel: the pairs, then the tail (`odd`: 3 falls through to the triple, 1 a pair stored alone), then the
- * next channel's ring rows, output and table entry until the table's end. */
-#define DW_ASM_ROWS(PAIR0, PAIR, TRIPLE0, TRIPLE, BLOCKS, BLOCK_LOOP) \
-    "0:\n\t" \
-    "ldr %[n], %[pairs]\n\t" \
-    "cmp %[n], #0\n\t" \
-    "beq 2f\n" \
-    "1:\n\t" \
-    PAIR0("r0", "20") PAIR("r1", "28") PAIR("r2", "36") \
-    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") \
-    "strb %[a0], [%[out]]\n\t" \
-    "strb %[a1], [%[out], %[s]]\n\t" \
-    "add %[out], %[out], %[s], lsl #1\n\t" \
-    "subs %[n], %[n], #1\n\t" \
-    "bne 1b\n" \
-    "2:\n\t" \
-    "ldr %[xa], %[odd]\n\t" \
-    BLOCKS \
-    "cmp %[xa], #1\n\t" \
-    "blt 3f\n\t" \
-    "beq 5f\n\t" \
-    TRIPLE0("r0", "20") TRIPLE("r1", "28") TRIPLE("r2", "36") \
-    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") \
-    "strb %[a0], [%[out]]\n\t" \
-    "strb %[a1], [%[out], %[s]]\n\t" \
-    "strb %[n], [%[out], %[s], lsl #1]\n" \
-    "3:\n\t" \
-    "ldr %[xa], %[ring_next]\n\t" \
-    "ldr %[xb], %[out_next]\n\t" \
-    "ldr %[wa], %[ch_end]\n\t" \
+/* The next channel of a phase: its table entry, ring rows (xa: the bytes from where the phase leaves them) and
+ * output, until the table's end (wb: loaded with xa, in a chain of LDRs). */
+#define DW_ASM_NEXT_CHANNEL(loop) \
     "add %[ch], %[ch], #44\n\t" \
     "add %[r0], %[r0], %[xa]\n\t" \
     "add %[r1], %[r1], %[xa]\n\t" \
     "add %[r2], %[r2], %[xa]\n\t" \
+    "add %[out], %[out], #1\n\t" \
+    "cmp %[ch], %[wb]\n\t" \
+    "bne " loop "\n\t"
+/* After a phase's channels: back to channel 0, its ring rows xa bytes on and its output xb bytes on. */
+#define DW_ASM_BACK \
+    "ldr %[wa], %[table_bytes]\n\t" \
+    "add %[r0], %[r0], %[xa]\n\t" \
+    "add %[r1], %[r1], %[xa]\n\t" \
+    "add %[r2], %[r2], %[xa]\n\t" \
     "add %[out], %[out], %[xb]\n\t" \
-    "cmp %[ch], %[wa]\n\t" \
-    "bne 0b\n\t" \
-    "b 6f\n" \
+    "sub %[ch], %[ch], %[wa]\n\t"
+/* A row in phases, each over every channel: the blocks of four outputs (a phase per block), then a pair, then the
+ * last output or three (dw_fast_rows). A channel costs a phase 11 cycles of moving on, where running each channel's
+ * whole row before the next (branching on its pairs, blocks and tail) cost about 38 a row: short rows (VWW's 6 and
+ * 3 outputs) pay per channel. */
+#define DW_ASM_PHASES(BLOCK0, BLOCK, PAIR0, PAIR, TRIPLE0, TRIPLE) \
+    "ldr %[xa], %[blocks]\n\t" \
+    "cmp %[xa], #0\n\t" \
+    "beq 2f\n\t" \
+    "str %[xa], %[left]\n" \
+    "1:\n\t" \
+    BLOCK0("r0", "20") BLOCK("r1", "28") BLOCK("r2", "36") \
+    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") DW_ASM_OUT("s") \
+    "ldr %[wa], %[step]\n\t" \
+    "ldr %[xa], %[block_next]\n\t" \
+    "ldr %[wb], %[ch_end]\n\t" \
+    "strb %[a0], [%[out]]\n\t" \
+    "strb %[a1], [%[out], %[wa]]\n\t" \
+    "add %[xb], %[out], %[wa], lsl #1\n\t" \
+    "strb %[n], [%[xb]]\n\t" \
+    "strb %[s], [%[xb], %[wa]]\n\t" \
+    DW_ASM_NEXT_CHANNEL("1b") \
+    "ldr %[xa], %[block_back]\n\t" \
+    "ldr %[xb], %[step]\n\t" \
+    "add %[xb], %[xb], %[xb], lsl #1\n\t" \
+    DW_ASM_BACK \
+    "ldr %[xa], %[left]\n\t" \
+    "subs %[xa], %[xa], #1\n\t" \
+    "str %[xa], %[left]\n\t" \
+    "bne 1b\n" \
+    "2:\n\t" \
+    "ldr %[s], %[step]\n\t" \
+    "ldr %[xa], %[pair]\n\t" \
+    "cmp %[xa], #0\n\t" \
+    "beq 4f\n" \
+    "3:\n\t" \
+    PAIR0("r0", "20") PAIR("r1", "28") PAIR("r2", "36") \
+    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") \
+    "strb %[a0], [%[out]]\n\t" \
+    "strb %[a1], [%[out], %[s]]\n\t" \
+    "ldr %[xa], %[pair_next]\n\t" \
+    "ldr %[wb], %[ch_end]\n\t" \
+    DW_ASM_NEXT_CHANNEL("3b") \
+    "ldr %[xa], %[pair_back]\n\t" \
+    "mov %[xb], %[s]\n\t" \
+    DW_ASM_BACK \
+    "4:\n\t" \
+    "ldr %[xa], %[last]\n\t" \
+    "cmp %[xa], #1\n\t" \
+    "blt 7f\n\t" \
+    "beq 6f\n" \
     "5:\n\t" \
+    TRIPLE0("r0", "20") TRIPLE("r1", "28") TRIPLE("r2", "36") \
+    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") \
+    "strb %[a0], [%[out]]\n\t" \
+    "strb %[a1], [%[out], %[s]]\n\t" \
+    "strb %[n], [%[out], %[s], lsl #1]\n\t" \
+    "ldr %[xa], %[ring_next]\n\t" \
+    "ldr %[wb], %[ch_end]\n\t" \
+    DW_ASM_NEXT_CHANNEL("5b") \
+    "b 7f\n" \
+    "6:\n\t" \
     PAIR0("r0", "20") PAIR("r1", "28") PAIR("r2", "36") \
     DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") \
     "strb %[a0], [%[out]]\n\t" \
-    "b 3b\n" \
-    BLOCK_LOOP \
-    "6:"
-#define DW_ASM_ROWS_OPERANDS \
+    "ldr %[xa], %[pair_next]\n\t" \
+    "ldr %[wb], %[ch_end]\n\t" \
+    DW_ASM_NEXT_CHANNEL("6b") \
+    "7:"
+#define DW_ASM_PHASES_OPERANDS \
     [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), \
-    [n] "=&r"(n), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [out] "+r"(out), [ch] "+r"(ch), [s] "+r"(s), \
+    [n] "=&r"(n), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [out] "+r"(out), [ch] "+r"(ch), [s] "=&r"(s), \
     [left] "=m"(left) \
-    : [step] "m"(rows->step), [pairs] "m"(rows->pairs), [odd] "m"(rows->odd), \
-      [ring_next] "m"(rows->ring_next), [out_next] "m"(rows->out_next), [ch_end] "m"(ch_end) \
+    : [step] "m"(rows->step), [blocks] "m"(rows->blocks), [pair] "m"(rows->pair), [last] "m"(rows->last), \
+      [ring_next] "m"(rows->ring_next), [block_next] "m"(rows->block_next), [pair_next] "m"(rows->pair_next), \
+      [block_back] "m"(rows->block_back), [pair_back] "m"(rows->pair_back), \
+      [table_bytes] "m"(rows->table_bytes), [ch_end] "m"(ch_end) \
     : "cc", "memory"
 #define DW_FAST_ROWS_ASM 1
 #endif
 
-/* What a fast output row's assembly reads per channel: the same for every row of the layer. */
+/* What a fast output row's assembly reads: the same for every row of the layer; advances in bytes. */
 typedef struct {
-    int32_t pairs;     /* output pairs first */
-    int32_t odd;       /* then (stride 1) blocks of four, their count from bit 2 up, then the tail in bits 0-1: 0
-                        * none, 1 one output (a row of one), 3 three outputs */
-    int32_t step;      /* bytes between a channel's outputs: the channel count */
-    int32_t stride;
-    int32_t ring_next; /* bytes from a channel's ring rows, as the row leaves them, to the next channel's */
-    int32_t out_next;  /* the same for the output pointer */
+    int32_t blocks;      /* blocks of four outputs first */
+    int32_t pair;        /* then 1: a pair */
+    int32_t step;        /* bytes between a channel's outputs: the channel count */
+    int32_t last;        /* then 0 nothing, 1 one output (a row of one, computed as a pair), 3 three outputs */
+    int32_t ring_next;   /* a channel's ring rows to the next channel's (where a triple or a row of five leaves them) */
+    int32_t block_next;  /* the same after a block, which moves them 4 outputs on */
+    int32_t pair_next;   /* and after a pair (2 outputs on) */
+    int32_t block_back;  /* from past the last channel's ring rows to channel 0's, 4 outputs on */
+    int32_t pair_back;   /* the same, 2 outputs on */
+    int32_t table_bytes; /* the channel table's */
 } dw_fast_rows;
 
 /* One output row of one channel: r0..r2 are the channel's three ring rows from the first output's first tap,
@@ -564,14 +625,14 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
 }
 
 #if defined(DW_FAST_ROWS_ASM)
-/* A fast output row, all channels, in assembly: the layer loop calls one of these per output row, pairs and a
- * tail at stride 1 or 2, or at stride 1 with blocks of four for long rows (4 outputs or more). Each has an entry
- * point of its own (the emitter picks it), so that a model links only the ones its layers take. */
+/* A fast output row, all channels, in assembly: the layer loop calls one of these per output row, at stride 1 or
+ * 2 the phases of DW_ASM_PHASES (any row length), or a row of five in one block. Each has an entry point of its own
+ * (the emitter picks it), so that a model links one function per stride. */
 typedef void (*dw_fast_row_fn)(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
                                int8_t *out, const dw_fast_rows *rows);
 #define DW_FAST_ROW_LOCALS \
     const dw_channel *const ch_end = ch + rows->step; \
-    uint32_t s = (uint32_t)rows->step; \
+    uint32_t s; \
     int32_t left; \
     uint32_t a0; \
     uint32_t a1; \
@@ -584,29 +645,23 @@ typedef void (*dw_fast_row_fn)(const int16_t *r0, const int16_t *r1, const int16
 static void dw_fast_row_s1(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
                            int8_t *out, const dw_fast_rows *rows) {
     DW_FAST_ROW_LOCALS;
-    __asm__ volatile(DW_ASM_ROWS(DW_ASM_PAIR0_S1, DW_ASM_PAIR_S1, DW_ASM_TRIPLE0_S1, DW_ASM_TRIPLE_S1, "", "")
-                     : DW_ASM_ROWS_OPERANDS);
+    __asm__ volatile(DW_ASM_PHASES(DW_ASM_BLOCK0_S1, DW_ASM_BLOCK_S1, DW_ASM_PAIR0_S1, DW_ASM_PAIR_S1,
+                                   DW_ASM_TRIPLE0_S1, DW_ASM_TRIPLE_S1) : DW_ASM_PHASES_OPERANDS);
 }
 
 static void dw_fast_row_s2(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
                            int8_t *out, const dw_fast_rows *rows) {
     DW_FAST_ROW_LOCALS;
-    __asm__ volatile(DW_ASM_ROWS(DW_ASM_PAIR0_S2, DW_ASM_PAIR_S2, DW_ASM_TRIPLE0_S2, DW_ASM_TRIPLE_S2, "", "")
-                     : DW_ASM_ROWS_OPERANDS);
-}
-
-static void dw_fast_row_s1_blocks(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
-                                  int8_t *out, const dw_fast_rows *rows) {
-    DW_FAST_ROW_LOCALS;
-    __asm__ volatile(DW_ASM_ROWS(DW_ASM_PAIR0_S1, DW_ASM_PAIR_S1, DW_ASM_TRIPLE0_S1, DW_ASM_TRIPLE_S1,
-                                 DW_ASM_BLOCKS_S1, DW_ASM_BLOCK_LOOP_S1) : DW_ASM_ROWS_OPERANDS);
+    __asm__ volatile(DW_ASM_PHASES(DW_ASM_BLOCK0_S2, DW_ASM_BLOCK_S2, DW_ASM_PAIR0_S2, DW_ASM_PAIR_S2,
+                                   DW_ASM_TRIPLE0_S2, DW_ASM_TRIPLE_S2) : DW_ASM_PHASES_OPERANDS);
 }
 /* A row of exactly five outputs, stride 1 (KWS's 25x5 maps), every channel, in one block per channel: words W0..W3
  * of a ring row; outputs 0 and 1 as a pair on W0 W1, 2 and 3 on W1 W2, output 4 on W2 and the bottom lane of W3,
  * with the filter words loaded once per row (a pair and a triple load them twice). Five accumulators, two words
  * and two filter words take 14 registers, more than GCC gives inline assembly: a naked function, AAPCS by hand.
  * r0-r2 ring rows, r3 table entry, r12 output; r4-r8 accumulators, r9 r10 words, r11 lr filter words (then the
- * requantization: r9 multiplier, r10 round, r11 shift, lr t). Stack: step, ring_next, out_next, the table's end. */
+ * requantization: r9 multiplier, r10 round, r11 shift, lr t; then one LDM of the stack's step, ring_next and the
+ * table's end, the outputs stored from r12 and r12 + 2 step, and r12 moved to the next channel's). */
 #define DW_W5_LOAD(r, offset, bias) \
     "ldr r10, [" r ", #4]\n\t" \
     "ldr r9, [" r "]\n\t" \
@@ -643,8 +698,8 @@ static void dw_fast_row_s1_blocks(const int16_t *r0, const int16_t *r1, const in
     "asr " acc ", " acc ", r11\n\t" \
     "ssat " acc ", #8, " acc "\n\t"
 /* dw_fast_rows' fields as the assembly reads them */
-typedef char dw_fast_rows_layout[offsetof(dw_fast_rows, step) == 8 && offsetof(dw_fast_rows, ring_next) == 16 &&
-                                 offsetof(dw_fast_rows, out_next) == 20 ? 1 : -1];
+typedef char dw_fast_rows_layout[offsetof(dw_fast_rows, step) == 8 && offsetof(dw_fast_rows, ring_next) == 16 ? 1
+                                                                                                            : -1];
 
 #define DW_ARG __attribute__((unused)) /* a naked function reads its arguments in assembly */
 __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
@@ -657,56 +712,114 @@ __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, cons
         "ldr lr, [sp, #60]\n\t"
         "ldr r4, [lr, #8]\n\t"
         "ldr r5, [lr, #16]\n\t"
-        "ldr r6, [lr, #20]\n\t"
         "movs r7, #44\n\t"
-        "mla r7, r4, r7, r3\n\t"
-        "str r4, [sp]\n\t"
-        "str r5, [sp, #4]\n\t"
-        "str r6, [sp, #8]\n\t"
-        "str r7, [sp, #12]\n"
+        "mla r6, r4, r7, r3\n\t"
+        "stm sp, {r4, r5, r6}\n"
         "0:\n\t"
         DW_W5_ROW0("r0", "20") DW_W5_ROW("r1", "28") DW_W5_ROW("r2", "36")
         "ldr r9, [r3, #4]\n\t"
         "ldr r10, [r3, #8]\n\t"
         "ldr r11, [r3, #12]\n\t"
         DW_W5_OUT("r4") DW_W5_OUT("r5") DW_W5_OUT("r6") DW_W5_OUT("r7") DW_W5_OUT("r8")
+        "ldm sp, {r9, r10, r11}\n\t"
         "strb r4, [r12]\n\t"
-        "ldr r4, [sp]\n\t"
-        "strb r5, [r12, r4]\n\t"
-        "add r12, r12, r4, lsl #1\n\t"
-        "strb r6, [r12]\n\t"
-        "strb r7, [r12, r4]\n\t"
-        "add r12, r12, r4, lsl #1\n\t"
-        "strb r8, [r12]\n\t"
-        "ldr r9, [sp, #4]\n\t"
-        "ldr r10, [sp, #8]\n\t"
-        "ldr r11, [sp, #12]\n\t"
+        "strb r5, [r12, r9]\n\t"
+        "add lr, r12, r9, lsl #1\n\t"
+        "strb r6, [lr]\n\t"
+        "strb r7, [lr, r9]\n\t"
+        "strb r8, [lr, r9, lsl #1]\n\t"
         "add r3, r3, #44\n\t"
-        "add r0, r0, r9\n\t"
-        "add r1, r1, r9\n\t"
-        "add r2, r2, r9\n\t"
-        "add r12, r12, r10\n\t"
+        "add r0, r0, r10\n\t"
+        "add r1, r1, r10\n\t"
+        "add r2, r2, r10\n\t"
+        "add r12, r12, #1\n\t"
         "cmp r3, r11\n\t"
         "bne 0b\n\t"
         "add sp, sp, #20\n\t"
         "pop {r4-r11, pc}\n\t");
 }
+/* A row of exactly six outputs, stride 1 (VWW's 6x6 maps): as the row of five with a sixth accumulator (r12), the
+ * output pointer in a stack slot. Output 4 takes W2 and the bottom lane of W3, output 5 the top lane of W2 and W3
+ * crosswise. Stack: step, ring_next, the table's end, the output. */
+#define DW_W6_REST(r) \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "smladx r5, r10, lr, r5\n\t" \
+    "ldr r9, [" r ", #8]\n\t" \
+    "ldr r10, [" r ", #12]\n\t" \
+    "smlabb r6, r9, lr, r6\n\t" \
+    "smladx r7, r9, lr, r7\n\t" \
+    "smlad r8, r9, r11, r8\n\t" \
+    "smlatb r12, r9, r11, r12\n\t" \
+    "smlabb r8, r10, lr, r8\n\t" \
+    "smladx r12, r10, lr, r12\n\t"
+#define DW_W6_ROW0(r, offset) \
+    DW_W5_LOAD(r, offset, "ldr r4, [r3]\n\t") \
+    "smlatb r5, r9, r11, r4\n\t" \
+    "smlad r6, r10, r11, r4\n\t" \
+    "smlatb r7, r10, r11, r4\n\t" \
+    "mov r8, r4\n\t" \
+    "mov r12, r4\n\t" \
+    "smlad r4, r9, r11, r4\n\t" \
+    DW_W6_REST(r)
+#define DW_W6_ROW(r, offset) \
+    DW_W5_LOAD(r, offset, "") \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlatb r5, r9, r11, r5\n\t" \
+    "smlad r6, r10, r11, r6\n\t" \
+    "smlatb r7, r10, r11, r7\n\t" \
+    DW_W6_REST(r)
+__attribute__((naked)) static void dw_fast_row_w6(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
+                                                  const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
+                                                  int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
+    __asm__(
+        "push {r4-r11, lr}\n\t"
+        "sub sp, sp, #20\n\t"
+        "ldr r7, [sp, #56]\n\t"
+        "ldr lr, [sp, #60]\n\t"
+        "ldr r4, [lr, #8]\n\t"
+        "ldr r5, [lr, #16]\n\t"
+        "movs r6, #44\n\t"
+        "mla r6, r4, r6, r3\n\t"
+        "stm sp, {r4, r5, r6, r7}\n"
+        "0:\n\t"
+        DW_W6_ROW0("r0", "20") DW_W6_ROW("r1", "28") DW_W6_ROW("r2", "36")
+        "ldr r9, [r3, #4]\n\t"
+        "ldr r10, [r3, #8]\n\t"
+        "ldr r11, [r3, #12]\n\t"
+        DW_W5_OUT("r4") DW_W5_OUT("r5") DW_W5_OUT("r6") DW_W5_OUT("r7") DW_W5_OUT("r8") DW_W5_OUT("r12")
+        "ldm sp, {r9, r10, r11, lr}\n\t"
+        "strb r4, [lr]\n\t"
+        "add r4, lr, #1\n\t"
+        "str r4, [sp, #12]\n\t"
+        "strb r5, [lr, r9]\n\t"
+        "add lr, lr, r9, lsl #1\n\t"
+        "strb r6, [lr]\n\t"
+        "strb r7, [lr, r9]\n\t"
+        "add lr, lr, r9, lsl #1\n\t"
+        "strb r8, [lr]\n\t"
+        "strb r12, [lr, r9]\n\t"
+        "add r3, r3, #44\n\t"
+        "add r0, r0, r10\n\t"
+        "add r1, r1, r10\n\t"
+        "add r2, r2, r10\n\t"
+        "cmp r3, r11\n\t"
+        "bne 0b\n\t"
+        "add sp, sp, #20\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#define DW_FAST_ROW_W6 dw_fast_row_w6
 #define DW_FAST_ROW_ANY(p) ((p)->geom.stride_w == 1 ? dw_fast_row_s1 : dw_fast_row_s2)
 #define DW_FAST_ROW_W5 dw_fast_row_w5
-#define DW_FAST_ROW_S1 dw_fast_row_s1
-#define DW_FAST_ROW_LONG dw_fast_row_s1_blocks
+#define DW_FAST_ROW_LONG dw_fast_row_s1
+#define DW_FAST_ROW_S2_LONG dw_fast_row_s2
 #else
 typedef int dw_fast_row_fn; /* C: no row function, the rows' plan unused */
 #define DW_FAST_ROW_ANY(p) 0
-#define DW_FAST_ROW_S1 0
 #define DW_FAST_ROW_LONG 0
 #define DW_FAST_ROW_W5 0
+#define DW_FAST_ROW_W6 0
+#define DW_FAST_ROW_S2_LONG 0
 #endif
-/* The rows' plan of the fast assembly (dw_dsp_run's `row_plan`): pairs and a tail, blocks of four too, or a
- * row of exactly five. */
-#define DW_SHORT_ROWS 0
-#define DW_LONG_ROWS 1
-#define DW_ROWS_OF_FIVE 2
 
 /* One output row, all channels: the channels' ring rows `width` values apart, outputs 1 byte apart. */
 MCUFORGE_INLINE void dw_dsp_row(const mcuforge_depthwise_conv_params *p, const int16_t *r0, const int16_t *r1,
@@ -731,17 +844,53 @@ MCUFORGE_INLINE void dw_dsp_row(const mcuforge_depthwise_conv_params *p, const i
     }
 }
 
+/* Filter row (w0, w1, w2), taps `tap` bytes apart, as the doubled q15 pairs (w0, w1), (w2, w1). Called three times
+ * in a row, not in a loop: the table is built per inference. */
+MCUFORGE_INLINE void dw_dsp_fast_pairs(uint32_t *pairs, const int8_t *f, size_t tap) {
+    const uint32_t w0 = (uint32_t)(2 * f[0]);
+    const uint32_t w1 = (uint32_t)(2 * f[tap]);
+    const uint32_t w2 = (uint32_t)(2 * f[2 * tap]);
+    pairs[0] = mcuforge_pkhbt(w0, w1);
+    pairs[1] = mcuforge_pkhbt(w2, w1);
+}
+
+/* The fast stage's channel table in one pass: mcuforge_dsp_channels' entries for MCUFORGE_DSP_FAST (shift s in
+ * [1, 22]: round 2^(s-1) + zp 2^s; the correction, unused by the fast stage, -1) with the bias doubled, and the
+ * filter pairs doubled (PKHBT packs two taps: (w0, w1), (w2, w1)). Per channel 9 byte loads and about 30 more
+ * instructions, where building the entries apart and moving them took about twice as long (per inference). */
+static void dw_dsp_fast_table(dw_channel *table, const mcuforge_depthwise_conv_params *p, const int8_t *filter) {
+    const int32_t channels = p->geom.in_c;
+    const size_t tap = (size_t)channels;
+    const mcuforge_requant *q = &p->requant;
+    const int32_t zp = p->output_offset;
+    int32_t c;
+    for (c = 0; c < channels; ++c) {
+        const int32_t k = q->per_channel ? c : 0;
+        const int32_t shift = -q->shift[k];
+        const int8_t *f = filter + c;
+        dw_channel *e = &table[c];
+        e->out.bias = (int32_t)((uint32_t)p->bias_folded[c] * 2u);
+        e->out.multiplier = q->multiplier[k];
+        e->out.round = (1 << (shift - 1)) + zp * (1 << shift);
+        e->out.shift = shift;
+        e->out.correction = -1;
+        dw_dsp_fast_pairs(e->filter, f, tap);
+        dw_dsp_fast_pairs(e->filter + 2, f + 3 * tap, tap);
+        dw_dsp_fast_pairs(e->filter + 4, f + 6 * tap, tap);
+    }
+}
+
 MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
-                                int8_t *output, void *scratch, int32_t stride, int32_t mode, dw_fast_row_fn fast_row,
-                                int32_t row_plan) {
+                                int8_t *output, void *scratch, int32_t stride, int32_t mode,
+                                dw_fast_row_fn fast_row) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t channels = g->in_c;
     const size_t in_row = (size_t)g->in_w * (size_t)channels;
     dw_channel *table = (dw_channel *)scratch;
-    mcuforge_dsp_channel *out_stage = (mcuforge_dsp_channel *)(table + channels); /* in the ring's space */
     dw_ring ring;
     dw_fast_rows rows;
     size_t slot_values;
+    int32_t clean;
     int32_t b;
     int32_t oy;
     int32_t c;
@@ -757,42 +906,45 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
     ring.width += ring.width & 1;
     slot_values = (size_t)channels * (size_t)ring.width;
     {
-        /* The fast assembly's row: pairs, then blocks of four (the long rows' function), then the tail: 5 outputs
-         * as a pair and a triple, 4k + 1 (k > 1) as k - 1 blocks, a pair and a triple. */
-        const int32_t tail = (g->out_w & 1) == 0 ? 0 : (g->out_w == 1 ? 1 : 3);
-        const int32_t blocks = row_plan == DW_LONG_ROWS && stride == 1 ? (g->out_w - tail) >> 2 : 0;
-        rows.pairs = (g->out_w - tail - 4 * blocks) >> 1;
-        rows.odd = tail | blocks << 2;
+        /* The fast assembly's row (dw_fast_rows): blocks of four, then a pair, then one output (a row of one) or
+         * three (an odd row); a row of five or six reads only the step and ring_next. */
+        const int32_t last = (g->out_w & 1) == 0 ? 0 : (g->out_w == 1 ? 1 : 3);
+        const int32_t row_bytes = 2 * ring.width;
+        rows.blocks = (g->out_w - last) >> 2;
+        rows.pair = ((g->out_w - last) >> 1) & 1;
         rows.step = channels;
-        rows.stride = stride;
-        /* the ring pointers advance 2 stride values per pair (a row of one's too), 4 per block; the output
-         * pointer a channel stride per output of the pairs and blocks */
-        rows.ring_next = 2 * (ring.width - 2 * stride * (rows.pairs + (tail == 1)) - 4 * blocks);
-        rows.out_next = 1 - (2 * rows.pairs + 4 * blocks) * channels;
-        if (row_plan == DW_ROWS_OF_FIVE) { /* one block: no pointer moves but the output's, 4 steps */
-            rows.ring_next = 2 * ring.width;
-            rows.out_next = 1 - 4 * channels;
-        }
+        rows.last = last;
+        rows.ring_next = row_bytes;
+        rows.block_next = row_bytes - 8 * stride;
+        rows.pair_next = row_bytes - 4 * stride;
+        rows.block_back = 8 * stride - row_bytes * channels;
+        rows.pair_back = 4 * stride - row_bytes * channels;
+        rows.table_bytes = (int32_t)sizeof(dw_channel) * channels;
     }
-    /* The channel table: the output stages are built in the ring's space (free until the first row enters),
-     * then moved into each channel's entry next to its filter pairs. */
-    mcuforge_dsp_channels(out_stage, channels, p->bias_folded, &p->requant, p->output_offset, mode);
-    for (c = 0; c < channels; ++c) {
-        const int8_t *f = filter + c;
-        int32_t ky;
-        table[c].out = out_stage[c];
-        table[c].out.bias = (int32_t)((uint32_t)out_stage[c].bias * (uint32_t)DW_SCALE(mode));
-        for (ky = 0; ky < 3; ++ky) {
-            const uint32_t w0 = (uint32_t)(f[(3 * ky) * channels] * DW_SCALE(mode)) & 0xFFFFu;
-            const uint32_t w1 = (uint32_t)(f[(3 * ky + 1) * channels] * DW_SCALE(mode)) & 0xFFFFu;
-            const uint32_t w2 = (uint32_t)(f[(3 * ky + 2) * channels] * DW_SCALE(mode)) & 0xFFFFu;
-            table[c].filter[2 * ky] = w0 | w1 << 16;
-            table[c].filter[2 * ky + 1] = w2 | w1 << 16;
+    if (mode == MCUFORGE_DSP_FAST) {
+        dw_dsp_fast_table(table, p, filter);
+    } else {
+        /* The channel table: the output stages are built in the ring's space (free until the first row enters),
+         * then moved into each channel's entry next to its filter pairs. */
+        mcuforge_dsp_channel *out_stage = (mcuforge_dsp_channel *)(table + channels);
+        mcuforge_dsp_channels(out_stage, channels, p->bias_folded, &p->requant, p->output_offset, mode);
+        for (c = 0; c < channels; ++c) {
+            const int8_t *f = filter + c;
+            int32_t ky;
+            table[c].out = out_stage[c];
+            for (ky = 0; ky < 3; ++ky) {
+                const uint32_t w0 = (uint32_t)f[(3 * ky) * channels] & 0xFFFFu;
+                const uint32_t w1 = (uint32_t)f[(3 * ky + 1) * channels] & 0xFFFFu;
+                const uint32_t w2 = (uint32_t)f[(3 * ky + 2) * channels] & 0xFFFFu;
+                table[c].filter[2 * ky] = w0 | w1 << 16;
+                table[c].filter[2 * ky + 1] = w2 | w1 << 16;
+            }
         }
     }
     /* The zero-point columns around the input: written once (with the rest of the ring), rows only ever
      * overwrite the input columns. */
     dw_dsp_fill(ring.rows, 3 * slot_values, ring.zero_point);
+    clean = 7; /* bit k: ring slot k holds only the zero point (a padded row need not be written again) */
     for (b = 0; b < g->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)g->in_h * in_row;
         int32_t next = 0; /* the next padded row (input row + pad_top) to enter the ring */
@@ -806,7 +958,14 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
             }
             for (; next < top + 3; ++next) {
                 const int32_t y = next - g->pad_top;
-                dw_dsp_load_row(p, &ring, y >= 0 && y < g->in_h ? image + (size_t)y * in_row : NULL, next % 3);
+                const int32_t slot = next % 3;
+                if (y >= 0 && y < g->in_h) {
+                    dw_dsp_load_row(p, &ring, image + (size_t)y * in_row, slot);
+                    clean &= ~(1 << slot);
+                } else if ((clean >> slot & 1) == 0) { /* a padded row: the zero point, unless it is there */
+                    dw_dsp_fill(ring.rows + (size_t)slot * slot_values, slot_values, ring.zero_point);
+                    clean |= 1 << slot;
+                }
             }
             r0 = ring.rows + (size_t)(top % 3) * slot_values;
             r1 = ring.rows + (size_t)((top + 1) % 3) * slot_values;
@@ -820,13 +979,13 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
 #if defined(DW_FAST_ROWS_ASM)
 /* The fast stage in assembly takes the stride at run time: one copy of the layer loop for both fast entries. */
 static void dw_dsp_fast(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
-                        int8_t *output, void *scratch, dw_fast_row_fn fast_row, int32_t row_plan) {
-    dw_dsp_run(p, input, filter, output, scratch, p->geom.stride_w, MCUFORGE_DSP_FAST, fast_row, row_plan);
+                        int8_t *output, void *scratch, dw_fast_row_fn fast_row) {
+    dw_dsp_run(p, input, filter, output, scratch, p->geom.stride_w, MCUFORGE_DSP_FAST, fast_row);
 }
 #define DW_FAST_RUNTIME_STRIDE 1
 #else
 #define DW_FAST_RUNTIME_STRIDE 0
-#define dw_dsp_fast(p, input, filter, output, scratch, fast_row, row_plan) ((void)(fast_row), (void)(row_plan))
+#define dw_dsp_fast(p, input, filter, output, scratch, fast_row) ((void)(fast_row))
 #endif
 
 static void dw_dsp(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
@@ -835,15 +994,15 @@ static void dw_dsp(const mcuforge_depthwise_conv_params *p, const int8_t *input,
     /* Literal strides (the emitter allows 1 and 2) and, for the usual fast stage, a literal mode; the other
      * stages branch per output. */
     if (mode == MCUFORGE_DSP_FAST && DW_FAST_RUNTIME_STRIDE) {
-        dw_dsp_fast(p, input, filter, output, scratch, DW_FAST_ROW_ANY(p), 0);
+        dw_dsp_fast(p, input, filter, output, scratch, DW_FAST_ROW_ANY(p));
     } else if (p->geom.stride_w == 1 && mode == MCUFORGE_DSP_FAST) {
-        dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p), 0);
+        dw_dsp_run(p, input, filter, output, scratch, 1, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p));
     } else if (p->geom.stride_w == 1) {
-        dw_dsp_run(p, input, filter, output, scratch, 1, mode, DW_FAST_ROW_ANY(p), 0);
+        dw_dsp_run(p, input, filter, output, scratch, 1, mode, DW_FAST_ROW_ANY(p));
     } else if (mode == MCUFORGE_DSP_FAST) {
-        dw_dsp_run(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p), 0);
+        dw_dsp_run(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p));
     } else {
-        dw_dsp_run(p, input, filter, output, scratch, 2, mode, DW_FAST_ROW_ANY(p), 0);
+        dw_dsp_run(p, input, filter, output, scratch, 2, mode, DW_FAST_ROW_ANY(p));
     }
 }
 #endif
@@ -888,29 +1047,30 @@ void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const i
  * that variant is compiled in, elsewhere only the portable code, so the linker (--gc-sections) keeps neither the
  * other stages nor the unused path. */
 #if defined(DW_DSP)
-#define DW_ENTRY(suffix, mode, fast_row, row_plan) \
+#define DW_ENTRY(suffix, mode, fast_row) \
     void mcuforge_depthwise_conv_s8##suffix(const mcuforge_depthwise_conv_params *p, const int8_t *input, \
                                             const int8_t *filter, const int32_t *bias, int8_t *output, \
                                             void *scratch) { \
         (void)bias; \
         if ((mode) == MCUFORGE_DSP_FAST && DW_FAST_RUNTIME_STRIDE) { \
-            dw_dsp_fast(p, input, filter, output, scratch, fast_row, row_plan); \
+            dw_dsp_fast(p, input, filter, output, scratch, fast_row); \
         } else if (p->geom.stride_w == 1) { \
-            dw_dsp_run(p, input, filter, output, scratch, 1, mode, fast_row, row_plan); \
+            dw_dsp_run(p, input, filter, output, scratch, 1, mode, fast_row); \
         } else { \
-            dw_dsp_run(p, input, filter, output, scratch, 2, mode, fast_row, row_plan); \
+            dw_dsp_run(p, input, filter, output, scratch, 2, mode, fast_row); \
         } \
     }
 #else
-#define DW_ENTRY(suffix, mode, fast_row, row_plan) \
+#define DW_ENTRY(suffix, mode, fast_row) \
     void mcuforge_depthwise_conv_s8##suffix(const mcuforge_depthwise_conv_params *p, const int8_t *input, \
                                             const int8_t *filter, const int32_t *bias, int8_t *output, \
                                             void *scratch) { \
         mcuforge_depthwise_conv_s8(p, input, filter, bias, output, scratch); \
     }
 #endif
-DW_ENTRY(_fast, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p), 0)
-DW_ENTRY(_fast_s1, MCUFORGE_DSP_FAST, DW_FAST_ROW_S1, 0)
-DW_ENTRY(_fast_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_LONG, DW_LONG_ROWS)
-DW_ENTRY(_fast_w5, MCUFORGE_DSP_FAST, DW_FAST_ROW_W5, DW_ROWS_OF_FIVE)
-DW_ENTRY(_wide, MCUFORGE_DSP_WIDE, DW_FAST_ROW_ANY(p), 0)
+DW_ENTRY(_fast, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p))
+DW_ENTRY(_fast_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_LONG)
+DW_ENTRY(_fast_w5, MCUFORGE_DSP_FAST, DW_FAST_ROW_W5)
+DW_ENTRY(_fast_w6, MCUFORGE_DSP_FAST, DW_FAST_ROW_W6)
+DW_ENTRY(_fast_s2_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_S2_LONG)
+DW_ENTRY(_wide, MCUFORGE_DSP_WIDE, DW_FAST_ROW_ANY(p))

@@ -1,8 +1,10 @@
 """The depthwise kernel's DSP variant for the fast output stage (kernels/depthwise_conv_2d_s8.c): whole output
 rows, every channel, in assembly, requantized in four instructions from doubled accumulators.
 
-Layers built for its paths: rows of 1 to 10 outputs at strides 1 and 2 (a row of five in one block, blocks of
-four for rows of 4 or more, pairs, a closing triple, a row of one, no pair at all), 1, 3, 5, 6, 7 and 11 channels
+Layers built for its paths: rows of 1 to 10 outputs at strides 1 and 2 (a row of five or six in one block, blocks of
+four for rows of 4 or more at both strides, pairs, a closing triple, a row of one, no pair at all), input rows
+transposed pixel pair by pixel pair or channel group by channel group (with lone first and last columns), two
+images (a padded row entering a ring slot a real row used), 1, 3, 4, 5, 6, 7, 9, 11 and 12 channels
 (partial groups of four in the transposition), and channels at the ends of the fast stage's shift range (TFLite
 shifts -1 and -22) whose filters are all zero, so that every accumulator is the bias: -1, -2 or 0, the values
 where the 4-instruction stage's sign correction differs from dsp_s8.h's (a negative accumulator whose product
@@ -17,8 +19,8 @@ import pytest
 from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
 from mcuforge.codegen.project import compile_model
 from mcuforge.ops import depthwise_conv_2d
-from mcuforge.ops.depthwise_conv_2d import LONG_ROW
 from mcuforge.ops.conv_common import DSP_FOLDED, output_multipliers
+from mcuforge.ops.depthwise_conv_2d import ROW_BLOCK_ENTRIES
 from mcuforge.runtime.reference import run_reference
 from mcuforge.targets.build import build_firmware
 from mcuforge.targets.qemu import run_qemu
@@ -61,7 +63,7 @@ def depthwise_layers():
     edge = _edge_filter(b, 11)
     xa = b.input("xa", (1, 4, 7, 11), scale=0.5, zero_point=0)
     for name, attrs in (("edge_s1", {}),  # 7 outputs: a block of four and a triple
-                        ("edge_s2", {"stride_h": 2, "stride_w": 2}),  # 4: pairs only
+                        ("edge_s2", {"stride_h": 2, "stride_w": 2}),  # 4: a block of four
                         ("edge_s1_valid", {"padding": "VALID"}),  # 5: a row of five
                         ("edge_s2_valid", {"padding": "VALID", "stride_h": 2, "stride_w": 2})):  # 3: a triple
         outs.append(_depthwise(b, xa, name, *edge, **attrs))
@@ -78,12 +80,25 @@ def depthwise_layers():
     outs.append(_depthwise(b, xe, "w10_s1"))  # two blocks of four and a pair
     outs.append(_depthwise(b, xe, "w8_s1_valid", padding="VALID", zero_point=-128,
                            fused_activation_function="RELU"))  # two blocks
-    outs.append(_depthwise(b, xe, "w5_s2", stride_w=2))  # stride 2: pairs and a triple, no blocks
+    outs.append(_depthwise(b, xe, "w5_s2", stride_w=2))  # stride 2: a pair and a triple, no block
     xf = b.input("xf", (1, 4, 9, 5), scale=0.05, zero_point=-40)
     outs.append(_depthwise(b, xf, "w9_s1"))  # 4k + 1: a block, a pair and a triple
     xg = b.input("xg", (1, 4, 3, 7), scale=0.05, zero_point=3)
     outs.append(_depthwise(b, xg, "w3_s1"))  # short rows: a triple
     outs.append(_depthwise(b, xg, "w1_s1_valid", padding="VALID"))  # a row of one
+    xh = b.input("xh", (1, 5, 17, 5), scale=0.05, zero_point=-7)
+    outs.append(_depthwise(b, xh, "w9_s2", stride_h=2, stride_w=2))  # 4k + 1: a block, a pair and a triple
+    outs.append(_depthwise(b, xh, "w8_s2_valid", padding="VALID", stride_w=2))  # two blocks
+    xi = b.input("xi", (1, 4, 14, 3), scale=0.05, zero_point=12)
+    outs.append(_depthwise(b, xi, "w7_s2", stride_w=2))  # a block and a triple
+    outs.append(_depthwise(b, xi, "w6_s2_valid", padding="VALID", stride_h=2, stride_w=2))  # a block and a pair
+    xk = b.input("xk", (1, 4, 8, 9), scale=0.05, zero_point=5)
+    outs.append(_depthwise(b, xk, "w6_s1_valid", padding="VALID"))  # a row of six (and 2 + 1 channels)
+    xl = b.input("xl", (1, 3, 6, 4), scale=0.05, zero_point=-60)
+    outs.append(_depthwise(b, xl, "w6_s1", fused_activation_function="RELU", zero_point=-128))  # SAME: padded
+    xj = b.input("xj", (2, 4, 4, 12), scale=0.05, zero_point=-20)  # two images: padded rows after real ones
+    outs.append(_depthwise(b, xj, "b2_c12_s1"))  # transposition by channel groups (3 groups, 1 pixel pair)
+    outs.append(_depthwise(b, xj, "b2_c12_s2", stride_h=2, stride_w=2))
     return b.build(*outs)
 
 
@@ -97,8 +112,8 @@ def test_layers_take_the_fast_stage_at_both_shift_ends():
 
 
 def test_each_layer_takes_its_entry_point(tmp_path):
-    """Stride 1: the stride-1 entry for short rows, the row-of-five one for rows of 5, the one with blocks of four
-    for longer rows; stride 2: the general fast entry. So each path of the assembly runs on QEMU."""
+    """Stride 1: the row-of-five and row-of-six entries for rows of 5 and 6, the one with blocks of four for every
+    other row; stride 2: the stride-2 one with blocks of four. So each path of the assembly runs on QEMU."""
     graph = depthwise_layers()
     source = (compile_model(graph, tmp_path / "lib", name="dw").outdir / "dw.c").read_text()
     calls = {line.split("(&")[1].split("_params")[0]: line.split("(")[0].strip()
@@ -108,10 +123,9 @@ def test_each_layer_takes_its_entry_point(tmp_path):
     for key, entry in calls.items():
         op = ops[key]
         width = graph.tensors[op.outputs[0]].shape[2]
-        expected = "_fast" if op.attrs["stride_w"] == 2 else (
-            "_fast_w5" if width == 5 else ("_fast_long" if width >= LONG_ROW else "_fast_s1"))
+        expected = "_fast_s2_long" if op.attrs["stride_w"] == 2 else ROW_BLOCK_ENTRIES.get(width, "_fast_long")
         assert entry == f"mcuforge_depthwise_conv_s8{expected}", (op.outputs[0], entry)
-    assert {e.rsplit("_s8", 1)[1] for e in calls.values()} == {"_fast", "_fast_s1", "_fast_long", "_fast_w5"}
+    assert {e.rsplit("_s8", 1)[1] for e in calls.values()} == {"_fast_s2_long", "_fast_long", "_fast_w5", "_fast_w6"}
 
 
 @pytest.mark.parametrize("target", ["cortex-m4", "cortex-m7"])
