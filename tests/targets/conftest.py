@@ -1,14 +1,24 @@
-"""Fixtures of the target tests: the cross toolchain and QEMU (missing ones fail in CI and skip elsewhere), and
-seeded random input batches."""
+"""Fixtures of the target tests: the cross toolchain and QEMU (missing ones fail in CI and skip elsewhere),
+seeded random input batches, and the three-way check of the DSP kernel tests (tests/targets/test_dsp_*.py)."""
 
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
+from mcuforge.codegen.project import compile_model
 from mcuforge.ir import Graph
+from mcuforge.runtime.reference import run_reference
+from mcuforge.targets.build import FirmwareBuild, build_firmware
+from mcuforge.targets.qemu import run_qemu
+
+NO_DSP = ("-DMCUFORGE_NO_DSP",)
+# The builds a DSP kernel test runs: the DSP variants on the M4 and the M7, the portable kernels on the M4.
+DSP_BUILDS = {"m4-dsp": ("cortex-m4", ()), "m4-portable": ("cortex-m4", NO_DSP), "m7-dsp": ("cortex-m7", ())}
 
 
 def require_tool(binary: str, apt_packages: str) -> None:
@@ -56,3 +66,32 @@ def assert_outputs_equal(graph: Graph, got: list[np.ndarray], expected: list[np.
             np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5, err_msg=f"{where}: output {name}")
         else:
             assert np.array_equal(g, e), f"{where}: output {name} differs in {np.count_nonzero(g != e)} values"
+
+
+def build_dsp_variants(graph: Graph, root: Path, keys=tuple(DSP_BUILDS)) -> dict[str, FirmwareBuild]:
+    """The firmware of `graph` for each of DSP_BUILDS' `keys`, under root/<key>."""
+    require_qemu()
+    return {key: build_firmware(graph, root / key, target=DSP_BUILDS[key][0], name="net", cflags=DSP_BUILDS[key][1])
+            for key in keys}
+
+
+def assert_builds_match_reference(graph: Graph, builds: dict[str, FirmwareBuild], batch) -> None:
+    """Every build's outputs on QEMU equal the reference interpreter's, record by record."""
+    expected = [run_reference(graph, record) for record in batch]
+    for key, build in builds.items():
+        run = run_qemu(build, batch)
+        for k, record in enumerate(run.outputs):
+            assert_outputs_equal(graph, record, expected[k], f"{key} record {k}")
+
+
+def assert_emulated_matches_reference(graph: Graph, tmp_path: Path, batch) -> None:
+    """The DSP variants in plain C on the host (MCUFORGE_DSP_EMULATE), with ASan and UBSan: the sanitizers check
+    their index arithmetic, the reference interpreter their outputs."""
+    compiled = compile_model(graph, tmp_path / "lib", name="net")
+    exe = tmp_path / "net_emulated"
+    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
+    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
+                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[:2000]
+    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
+        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")

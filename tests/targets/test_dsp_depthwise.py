@@ -11,21 +11,17 @@ where the 4-instruction stage's sign correction differs from dsp_s8.h's (a negat
 rounds to 0). Each must equal the reference interpreter on QEMU (Cortex-M4 and M7) and, in plain C
 (MCUFORGE_DSP_EMULATE), under ASan/UBSan on the host."""
 
-import subprocess
-
 import numpy as np
 import pytest
 
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
 from mcuforge.codegen.project import compile_model
 from mcuforge.ops import depthwise_conv_2d
 from mcuforge.ops.conv_common import DSP_FOLDED, output_multipliers
 from mcuforge.ops.depthwise_conv_2d import ROW_BLOCK_ENTRIES
-from mcuforge.runtime.reference import run_reference
 from mcuforge.targets.build import build_firmware
-from mcuforge.targets.qemu import run_qemu
 from tests.builders import GraphBuilder
-from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
+from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
+                                    random_batch, require_qemu)
 
 RECORDS = 3
 # x scale 0.5, output scale 1: a filter scale of 0.5 gives the multiplier 2^30 at TFLite shift -1 exactly (0.25),
@@ -133,20 +129,9 @@ def test_fast_rows_match_reference_on_qemu(target, tmp_path):
     require_qemu()
     graph = depthwise_layers()
     build = build_firmware(graph, tmp_path / "b", target=target, name="dw")
-    batch = random_batch(graph, RECORDS, seed=7)
-    run = run_qemu(build, batch)
-    for k, record in enumerate(run.outputs):
-        assert_outputs_equal(graph, record, run_reference(graph, batch[k]), f"{target} record {k}")
+    assert_builds_match_reference(graph, {target: build}, random_batch(graph, RECORDS, seed=7))
 
 
 def test_fast_rows_emulated_under_sanitizers(tmp_path):
     graph = depthwise_layers()
-    compiled = compile_model(graph, tmp_path / "lib", name="dw")
-    exe = tmp_path / "dw_emulated"
-    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
-    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[:2000]
-    batch = random_batch(graph, RECORDS, seed=8)
-    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+    assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, RECORDS, seed=8))

@@ -9,25 +9,16 @@ channels 3 (one at a time), 6 (an overlapping last block of four) and 64, a pool
 int16 lanes widened in chunks), a window as wide as the input (rows merged into one run), and extreme inputs
 (all -128, all 127) that fill the int16 lanes."""
 
-import subprocess
-
 import numpy as np
 import pytest
 
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
-from mcuforge.codegen.project import compile_model
 from mcuforge.ops.add_sub import LUT_MIN_ELEMENTS, real_multipliers, scratch_bytes, uses_lut
 from mcuforge.ops.pooling import is_global_pool
 from mcuforge.quant.fixed_point import quantize_multiplier
-from mcuforge.runtime.reference import run_reference
-from mcuforge.targets.build import build_firmware
 from mcuforge.targets.instruction_count import count_instructions
-from mcuforge.targets.qemu import run_qemu
 from tests.builders import GraphBuilder
-from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
-
-BUILDS = {"m4-dsp": ("cortex-m4", ()), "m4-portable": ("cortex-m4", ("-DMCUFORGE_NO_DSP",)),
-          "m7-dsp": ("cortex-m7", ())}
+from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
+                                    build_dsp_variants, random_batch)
 
 
 def elementwise_layers():
@@ -106,21 +97,13 @@ def test_small_outputs_keep_the_direct_kernel():
 
 @pytest.fixture(scope="module")
 def layer_builds(tmp_path_factory):
-    require_qemu()
     graph = elementwise_layers()
-    root = tmp_path_factory.mktemp("dsp_elementwise")
-    return graph, {key: build_firmware(graph, root / key, target=target, name="net", cflags=flags)
-                   for key, (target, flags) in BUILDS.items()}
+    return graph, build_dsp_variants(graph, tmp_path_factory.mktemp("dsp_elementwise"))
 
 
 def test_layers_match_reference_on_qemu(layer_builds):
     graph, builds = layer_builds
-    batch = random_batch(graph, 2, seed=3) + extreme_batch(graph)
-    expected = [run_reference(graph, record) for record in batch]
-    for key, build in builds.items():
-        run = run_qemu(build, batch)
-        for k, record in enumerate(run.outputs):
-            assert_outputs_equal(graph, record, expected[k], f"{key} record {k}")
+    assert_builds_match_reference(graph, builds, random_batch(graph, 2, seed=3) + extreme_batch(graph))
 
 
 def test_fast_paths_cost(layer_builds):
@@ -142,12 +125,4 @@ def test_fast_paths_cost(layer_builds):
 def test_emulated_dsp_paths_under_sanitizers(tmp_path):
     """The DSP variants in plain C on the host (MCUFORGE_DSP_EMULATE), with ASan and UBSan."""
     graph = elementwise_layers()
-    compiled = compile_model(graph, tmp_path / "lib", name="net")
-    exe = tmp_path / "net_emulated"
-    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
-    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[:2000]
-    batch = random_batch(graph, 1, seed=5) + extreme_batch(graph)
-    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+    assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, 1, seed=5) + extreme_batch(graph))

@@ -11,26 +11,20 @@ and 9 outputs, ADD/SUB with a broadcast input, layers the DSP variants leave to 
 shared MLPerf Tiny models. The DSP variants also run on the host in
 plain C (MCUFORGE_DSP_EMULATE) under ASan/UBSan: the sanitizers check their index arithmetic."""
 
-import subprocess
-
 import numpy as np
 import pytest
 
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
-from mcuforge.codegen.project import compile_model
 from mcuforge.frontends import load_model
 from mcuforge.ops import conv_2d, depthwise_conv_2d
 from mcuforge.ops.conv_common import DSP_FOLDED, DSP_GENERAL
 from mcuforge.runtime.reference import run_reference
-from mcuforge.targets.build import build_firmware
 from mcuforge.targets.instruction_count import count_instructions
 from mcuforge.targets.qemu import run_qemu
 from tests.builders import GraphBuilder
 from tests.conftest import shared_model
-from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
+from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
+                                    assert_outputs_equal, build_dsp_variants, random_batch)
 
-NO_DSP = ("-DMCUFORGE_NO_DSP",)
-BUILDS = {"m4-dsp": ("cortex-m4", ()), "m4-portable": ("cortex-m4", NO_DSP), "m7-dsp": ("cortex-m7", ())}
 RECORDS = 4
 
 
@@ -140,21 +134,13 @@ def test_layers_cover_both_forms_and_the_fallback():
 
 @pytest.fixture(scope="module")
 def layer_builds(tmp_path_factory):
-    require_qemu()
     graph = dsp_layers()
-    root = tmp_path_factory.mktemp("dsp")
-    return graph, {key: build_firmware(graph, root / key, target=target, name="net", cflags=flags)
-                   for key, (target, flags) in BUILDS.items()}
+    return graph, build_dsp_variants(graph, tmp_path_factory.mktemp("dsp"))
 
 
 def test_layers_match_reference_on_qemu(layer_builds):
     graph, builds = layer_builds
-    batch = random_batch(graph, RECORDS, seed=3)
-    expected = [run_reference(graph, record) for record in batch]
-    for key, build in builds.items():
-        run = run_qemu(build, batch)
-        for k, record in enumerate(run.outputs):
-            assert_outputs_equal(graph, record, expected[k], f"{key} record {k}")
+    assert_builds_match_reference(graph, builds, random_batch(graph, RECORDS, seed=3))
 
 
 def test_dsp_variants_run_where_they_apply(layer_builds):
@@ -178,27 +164,15 @@ def test_dsp_variants_run_where_they_apply(layer_builds):
 def test_emulated_dsp_variants_under_sanitizers(tmp_path):
     """The DSP variants in plain C on the host (MCUFORGE_DSP_EMULATE), with ASan and UBSan."""
     graph = dsp_layers()
-    compiled = compile_model(graph, tmp_path / "lib", name="net")
-    exe = tmp_path / "net_emulated"
-    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
-    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[:2000]
-    batch = random_batch(graph, RECORDS, seed=5)
-    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+    assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, RECORDS, seed=5))
 
 
 @pytest.mark.parametrize("key", ["kws", "vww", "ic", "ad"])
 def test_shared_model_dsp_equals_portable(key, tmp_path):
     graph = load_model(shared_model(key))
-    require_qemu()
     batch = random_batch(graph, 2, seed=9)
-    runs = {}
-    for build_key in ("m4-dsp", "m4-portable"):
-        target, flags = BUILDS[build_key]
-        build = build_firmware(graph, tmp_path / build_key, target=target, name="net", cflags=flags)
-        runs[build_key] = run_qemu(build, batch).outputs
+    builds = build_dsp_variants(graph, tmp_path, keys=("m4-dsp", "m4-portable"))
+    runs = {build_key: run_qemu(build, batch).outputs for build_key, build in builds.items()}
     for k, record in enumerate(batch):
         expected = run_reference(graph, record)
         assert_outputs_equal(graph, runs["m4-dsp"][k], runs["m4-portable"][k], f"{key} record {k}: DSP vs portable")

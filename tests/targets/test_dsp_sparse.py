@@ -12,20 +12,16 @@ import subprocess
 import numpy as np
 import pytest
 
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
 from mcuforge.codegen.project import compile_model
 from mcuforge.frontends import load_model
 from mcuforge.ops.conv_common import output_multipliers
 from mcuforge.quant.sparse import use_sparse
-from mcuforge.runtime.reference import run_reference
 from mcuforge.targets.build import build_firmware
-from mcuforge.targets.qemu import run_qemu
 from tests.builders import GraphBuilder
 from tests.conftest import shared_model
-from tests.targets.conftest import assert_outputs_equal, random_batch, require_cross_toolchain, require_qemu
+from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
+                                    build_dsp_variants, random_batch, require_cross_toolchain)
 
-NO_DSP = ("-DMCUFORGE_NO_DSP",)
-BUILDS = {"m4-dsp": ("cortex-m4", ()), "m4-portable": ("cortex-m4", NO_DSP), "m7-dsp": ("cortex-m7", ())}
 RECORDS = 3
 
 
@@ -92,35 +88,19 @@ def test_pointwise_layers_take_the_pointwise_entry_points(tmp_path):
 
 @pytest.fixture(scope="module")
 def layer_builds(tmp_path_factory):
-    require_qemu()
     graph = sparse_layers()
-    root = tmp_path_factory.mktemp("dsp_sparse")
-    return graph, {key: build_firmware(graph, root / key, target=target, name="net", cflags=flags)
-                   for key, (target, flags) in BUILDS.items()}
+    return graph, build_dsp_variants(graph, tmp_path_factory.mktemp("dsp_sparse"))
 
 
 def test_layers_match_reference_on_qemu(layer_builds):
     graph, builds = layer_builds
-    batch = random_batch(graph, RECORDS, seed=3)
-    expected = [run_reference(graph, record) for record in batch]
-    for key, build in builds.items():
-        run = run_qemu(build, batch)
-        for k, record in enumerate(run.outputs):
-            assert_outputs_equal(graph, record, expected[k], f"{key} record {k}")
+    assert_builds_match_reference(graph, builds, random_batch(graph, RECORDS, seed=3))
 
 
 def test_emulated_dsp_output_stage_under_sanitizers(tmp_path):
     """The _fast entry point's DSP output stage in plain C on the host (MCUFORGE_DSP_EMULATE), ASan and UBSan."""
     graph = sparse_layers()
-    compiled = compile_model(graph, tmp_path / "lib", name="net")
-    exe = tmp_path / "net_emulated"
-    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
-    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[:2000]
-    batch = random_batch(graph, RECORDS, seed=5)
-    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+    assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, RECORDS, seed=5))
 
 
 def test_vww_links_only_the_pointwise_kernel(tmp_path):
