@@ -26,7 +26,9 @@ from mcuforge.quant.int4 import is_int4
 # layers have. The rule trades speed for flash: the sparse kernels skip zero weights but cost ~3x more per
 # nonzero MAC than the dense SIMD ones. Measured (benchmarks/sparse_storage.py, Cortex-M4, magnitude-pruned
 # ResNet-8): 2.8x the dense cycles at 50% zeros, 2.0x at 75%, 1.4x at 90%; against the portable kernels (no DSP:
-# M0+, M3) 1.3x, 0.90x and 0.67x. Sparse depthwise is slower still (DS-CNN: 3.8-7.0x); `sparse="off"` opts out.
+# M0+, M3) 1.3x, 0.90x and 0.67x. 1x1 convs have a pointwise sparse kernel (four pixels per nonzero weight): 2.2x
+# the dense SIMD cycles at 64% zeros, 0.25-0.83x at 90-99% (vww), even at ~75-80%. Sparse depthwise is slower
+# still (DS-CNN: 3.8-7.0x); `sparse="off"` opts out.
 MAX_SPARSE_FRACTION = 0.7
 
 # Ops with a sparse int8 kernel (int8 input, int8 weights as input 1): the output-channel axis of their weights.
