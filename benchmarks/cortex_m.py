@@ -13,7 +13,7 @@ cycles per MAC by layer type (pointwise and other convs, depthwise, fully connec
 without MACs, such as ADD or SOFTMAX, and the pools). --no-dsp builds with MCUFORGE_NO_DSP: the portable
 kernels on a core with the DSP extension, to compare with its DSP variants (kernels/dsp_s8.h).
 
-    python benchmarks/cortex_m.py [--target cortex-m4] [--models DIR] [--opt O2|Os] [--no-dsp] [--sparse auto|off]
+    python benchmarks/cortex_m.py [--target cortex-m4] [--models DIR] [--opt O2|Os] [--no-dsp] [--sparse auto|speed|off]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from mcuforge.errors import McuforgeError, ToolchainError, UnsupportedOpError
 from mcuforge.frontends import load_model
+from mcuforge.quant.sparse import SPARSE_MODES
 from mcuforge.targets.build import build_firmware
 from mcuforge.targets.profiles import get_profile
 from mcuforge.targets.report import measure_build
@@ -113,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--opt", choices=("O2", "Os"), default="O2")
     parser.add_argument("--no-dsp", action="store_true",
                         help="build with MCUFORGE_NO_DSP: the portable kernels even on a core with the DSP extension")
-    parser.add_argument("--sparse", choices=("auto", "off"), default="auto",
-                        help="weight storage: bitmap-sparse where it saves flash (auto, the default) or dense")
+    parser.add_argument("--sparse", choices=SPARSE_MODES, default="auto",
+                        help="weight storage: bitmap-sparse where it saves flash (auto, the default), only where it "
+                             "also saves cycles (speed), or dense (off)")
     args = parser.parse_args(argv)
     try:
         profile = get_profile(args.target)

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from mcuforge.errors import InputError
+from mcuforge.quant.sparse import SPARSE_MODES
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 PRUNE_METHODS = ("none", "magnitude", "structured")
@@ -119,7 +120,7 @@ SCHEMA: dict[str, dict[str, tuple[Callable, object]]] = {
     "prune": {"method": (one_of(*PRUNE_METHODS), "none"), "sparsity": (fraction, 0.5),
               "fine_tune_epochs": (non_negative_int, 1), "lr": (positive_number, 1e-3)},
     "quantize": {"method": (one_of(*CALIBRATION_METHODS), "minmax"), "calibration_samples": (positive_int, 256)},
-    "compile": {"sparse": (one_of("auto", "off"), "auto")},  # off: dense kernels everywhere (faster, more flash)
+    "compile": {"sparse": (one_of(*SPARSE_MODES), "auto")},  # quant/sparse.py: flash (auto), cycles (speed), off
     "target": {"name": (text, "cortex-m4"), "board": (optional(text), None),
                "ram_kb": (optional(positive_number), None), "flash_kb": (optional(positive_number), None)},
     "verify": {"samples": (positive_int, 50), "split": (text, "test")},

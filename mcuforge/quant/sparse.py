@@ -9,7 +9,8 @@ order the kernels walk a window), and stored as
 - the nonzero weights, row after row, each row's in increasing d.
 An op stores its weights so whenever that takes at most MAX_SPARSE_FRACTION of the dense bytes (magnitude-pruned
 layers, compress/prune.py), unless the code is generated with sparse storage "off" (`sparse_storage`: the sparse
-kernels are slower than the dense SIMD ones, see MAX_SPARSE_FRACTION). The arithmetic is unchanged (a zero weight
+kernels are mostly slower than the dense SIMD ones, see MAX_SPARSE_FRACTION) or "speed" (only where they are
+faster: MAX_FAST_NONZERO_FRACTION). The arithmetic is unchanged (a zero weight
 adds exactly 0 to the accumulator), so the sparse kernels are bit-exact with the dense ones. No PyTorch here: the
 op emitters call this while emitting C."""
 
@@ -34,13 +35,19 @@ MAX_SPARSE_FRACTION = 0.7
 # Ops with a sparse int8 kernel (int8 input, int8 weights as input 1): the output-channel axis of their weights.
 SPARSE_OPS = {"FULLY_CONNECTED": 0, "CONV_2D": 0, "DEPTHWISE_CONV_2D": 3}
 
-# "auto": weights go sparse where use_sparse's rule says so; "off": always dense (speed over flash).
-SPARSE_MODES = ("auto", "off")
+# "speed" stores sparse only what the sparse kernels also run faster than the dense SIMD ones on a Cortex-M4: 1x1
+# conv filters (the pointwise sparse kernel) with at most this fraction of nonzero weights (its cost per dense MAC
+# is ~5.25 x the nonzero fraction against ~1.36 dense: even at ~26%).
+MAX_FAST_NONZERO_FRACTION = 0.2
+
+# "auto": weights go sparse where that saves flash (use_sparse's rule); "speed": only where it also saves cycles;
+# "off": always dense.
+SPARSE_MODES = ("auto", "speed", "off")
 _MODE = contextvars.ContextVar("mcuforge_sparse_storage", default="auto")
 
 
 def sparse_mode() -> str:
-    """The storage mode the code being generated uses: "auto" or "off"."""
+    """The storage mode the code being generated uses: "auto", "speed" or "off"."""
     return _MODE.get()
 
 
@@ -93,9 +100,14 @@ def sparse_bytes(weights: np.ndarray, axis: int = 0) -> int:
 
 def use_sparse(tensor, axis: int = 0) -> bool:
     """True for constant symmetric int8 weights (not INT4) whose compressed form, one row per index of `axis`,
-    is at most MAX_SPARSE_FRACTION of the dense bytes, unless sparse storage is "off" (sparse_storage)."""
-    if (sparse_mode() == "off" or tensor.dtype != "int8" or tensor.data is None or len(tensor.shape) < 2
+    is at most MAX_SPARSE_FRACTION of the dense bytes, unless sparse storage is "off" (sparse_storage); with
+    "speed", only 1x1 conv filters with at most MAX_FAST_NONZERO_FRACTION nonzero weights."""
+    mode = sparse_mode()
+    if (mode == "off" or tensor.dtype != "int8" or tensor.data is None or len(tensor.shape) < 2
             or is_int4(tensor) or tensor.quant is None or tensor.quant.zero_point.any()):
+        return False
+    if mode == "speed" and not (len(tensor.shape) == 4 and axis == 0 and tensor.shape[1:3] == (1, 1)
+                                and np.count_nonzero(tensor.data) <= MAX_FAST_NONZERO_FRACTION * tensor.data.size):
         return False
     return sparse_bytes(tensor.data, axis) <= MAX_SPARSE_FRACTION * tensor.data.size
 

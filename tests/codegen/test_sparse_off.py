@@ -1,5 +1,6 @@
 """Sparse storage off (compile_model / build_firmware sparse="off", `--sparse off`): a pruned model whose layers
-would go sparse compiles to the dense kernels only, with the same outputs."""
+would go sparse compiles to the dense kernels only, with the same outputs; "speed" keeps sparse only the 1x1 convs
+pruned far enough for the pointwise sparse kernel to beat the dense SIMD one."""
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from mcuforge.errors import McuforgeError
 from mcuforge.frontends.torch_import import from_torch
 from mcuforge.models import DSCNN
 from mcuforge.quant.ptq import quantize
+from mcuforge.quant.sparse import SPARSE_MODES, SPARSE_OPS, sparse_op_weights, sparse_storage, use_sparse
 from mcuforge.runtime.reference import run_reference
 
 
@@ -37,18 +39,41 @@ def test_off_emits_no_sparse_kernel_and_the_same_outputs(pruned_int8, tmp_path):
     auto = sparse_kernels(graph)
     assert {"conv_2d_sparse_s8", "depthwise_conv_2d_sparse_s8", "fully_connected_sparse_s8"} <= auto
     assert sparse_kernels(graph, sparse="off") == set()
+    assert sparse_kernels(graph, sparse="speed") == {"conv_2d_sparse_s8"}
     x = graph.tensors[graph.inputs[0]]
     rng = np.random.default_rng(1)
     batch = [[rng.integers(-128, 128, size=x.shape).astype(np.int8)] for _ in range(6)]
     outputs = {}
-    for mode in ("auto", "off"):
+    for mode in SPARSE_MODES:
         compiled = compile_model(graph, tmp_path / mode, name="kws", sparse=mode)
         outputs[mode] = run_host(build_host(compiled.outdir, "kws"), graph, batch)
-    for record, got_auto, got_off in zip(batch, outputs["auto"], outputs["off"]):
+    for k, record in enumerate(batch):
         expected = run_reference(graph, [record[0]])
-        for a, o, e in zip(got_auto, got_off, expected):
-            np.testing.assert_array_equal(a, o)
-            np.testing.assert_array_equal(o, e)
+        for mode in SPARSE_MODES:
+            for got, e in zip(outputs[mode][k], expected):
+                np.testing.assert_array_equal(got, e, err_msg=f"{mode} record {k}")
+
+
+def test_speed_keeps_sparse_only_pruned_pointwise_convs(pruned_int8):
+    """At 85% zeros every layer would save flash; "speed" takes only the 1x1 convs, and none of them once fewer
+    than 80% of their weights are zero."""
+    graph = pruned_int8
+    with sparse_storage("speed"):
+        chosen = {op.outputs[0]: sparse_op_weights(op, graph) is not None for op in graph.ops if op.type in SPARSE_OPS}
+    pointwise = {op.outputs[0] for op in graph.ops
+                 if op.type == "CONV_2D" and graph.tensors[op.inputs[1]].shape[1:3] == (1, 1)}
+    assert pointwise and {name for name, sparse in chosen.items() if sparse} == pointwise
+    denser = graph.tensors[next(op for op in graph.ops if op.outputs[0] in pointwise).inputs[1]]
+    data = denser.data
+    nonzero = np.flatnonzero(data == 0)[: int(0.1 * data.size)]  # 75% zeros: still smaller, no longer faster
+    try:
+        denser.data = data.copy()
+        denser.data.reshape(-1)[nonzero] = 1
+        with sparse_storage("speed"):
+            assert not use_sparse(denser)
+        assert use_sparse(denser)
+    finally:
+        denser.data = data
 
 
 def test_off_costs_flash_and_reserves_the_simd_scratch(pruned_int8):
@@ -63,7 +88,7 @@ def test_off_costs_flash_and_reserves_the_simd_scratch(pruned_int8):
 
 
 def test_bad_mode_is_refused(pruned_int8, tmp_path):
-    with pytest.raises(McuforgeError, match="sparse must be one of auto, off, got 'dense'"):
+    with pytest.raises(McuforgeError, match="sparse must be one of auto, speed, off, got 'dense'"):
         compile_model(pruned_int8, tmp_path / "x", sparse="dense")
 
 

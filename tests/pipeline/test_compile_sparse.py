@@ -16,7 +16,7 @@ def test_compile_sparse_field():
     assert parse_config(MINIMAL, "kws.yaml").compile.sparse == "auto"
     assert parse_config({**MINIMAL, "compile": {"sparse": "off"}}, "kws.yaml").resolved()["compile"] == \
         {"sparse": "off"}
-    with pytest.raises(ConfigError, match=r"^kws.yaml: compile.sparse must be one of auto, off, got 'dense'$"):
+    with pytest.raises(ConfigError, match=r"^kws.yaml: compile.sparse must be one of auto, speed, off, got 'dense'$"):
         parse_config({**MINIMAL, "compile": {"sparse": "dense"}}, "kws.yaml")
     with pytest.raises(ConfigError, match=r"^kws.yaml: compile.spares is not a field \(fields: sparse\)$"):
         parse_config({**MINIMAL, "compile": {"spares": "off"}}, "kws.yaml")
