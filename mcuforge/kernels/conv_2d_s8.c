@@ -245,21 +245,13 @@ MCUFORGE_INLINE void conv_dsp_last_filter(const mcuforge_conv_params *p, const m
     out[0] = mcuforge_dsp_output(&ca, acc[0], mode, p->output_offset, p->act_min, p->act_max);
 }
 
-/* More pixel pairs of a pointwise layer in the same call, when the assembly's pairs cover every filter (out_c
- * even, k a multiple of 4): after the block's own, blocks - 1 more, each widened from `input` (2 k values a pair)
- * into `block` between the passes over the filters, outputs 2 out_c further each. */
-typedef struct {
-    uint32_t *block;
-    const int8_t *input;
-    int32_t blocks;
-} conv_dsp_stream;
-
 /* Every filter's outputs for the block's `pixels` (1 or 2) pixels, at out and out + out_c, with the output stage
- * `mode` (dsp_s8.h), and those of a `stream`'s pixel pairs (or NULL). A block of one pixel is computed as two,
+ * `mode` (dsp_s8.h), and those of a `stream`'s pixel pairs (or NULL; more than one block only with out_c even:
+ * a lone last filter is computed for the first block alone). A block of one pixel is computed as two,
  * the second column's values (stale: whatever the block held) stored first and overwritten: one code path. */
 MCUFORGE_INLINE void conv_dsp_block_body(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                          const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
-                                         int8_t *out, const conv_dsp_stream *stream) {
+                                         int8_t *out, mcuforge_dsp_stream *stream) {
     const int32_t out_c = p->geom.out_c;
     const int32_t k = p->geom.kernel_h * p->geom.kernel_w * p->geom.in_c;
     const int32_t out_step = pixels == 2 ? out_c : 0;
@@ -270,11 +262,7 @@ MCUFORGE_INLINE void conv_dsp_block_body(const mcuforge_conv_params *p, const mc
         mcuforge_dsp_pairs_job job;
         mcuforge_dsp_pairs_init(&job, block, k, table, out, out_step, pairs, p->output_offset, p->act_min,
                                 p->act_max);
-        if (stream != NULL) {
-            job.blocks = stream->blocks;
-            job.refill = stream->block;
-            job.next = stream->input;
-        }
+        job.stream = stream;
         mcuforge_dsp_pairs(&job, filter, mode);
         out += 2 * (size_t)pairs;
         table += 2 * (size_t)pairs;
@@ -286,28 +274,29 @@ MCUFORGE_INLINE void conv_dsp_block_body(const mcuforge_conv_params *p, const mc
 }
 
 /* Out of line, one copy per output stage: a call covers the whole layer's filters, or with a `stream` (NULL for
- * none) several pixel pairs of a pointwise layer. The _fast and _wide entry points below link only their own. */
+ * none) several pixel pairs (a pointwise layer's, a row's windows). The _fast and _wide entry points below link
+ * only their own. */
 static void conv_dsp_block_fast(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                 const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out,
-                                const conv_dsp_stream *stream) {
+                                mcuforge_dsp_stream *stream) {
     conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_FAST, out, stream);
 }
 
 static void conv_dsp_block_wide(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                 const uint32_t *block, const int8_t *filter, int32_t pixels, int8_t *out,
-                                const conv_dsp_stream *stream) {
+                                mcuforge_dsp_stream *stream) {
     conv_dsp_block_body(p, table, block, filter, pixels, MCUFORGE_DSP_WIDE, out, stream);
 }
 
 static void conv_dsp_block_any(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
-                               int8_t *out, const conv_dsp_stream *stream) {
+                               int8_t *out, mcuforge_dsp_stream *stream) {
     conv_dsp_block_body(p, table, block, filter, pixels, mode, out, stream);
 }
 
 MCUFORGE_INLINE void conv_dsp_blocks(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                      const uint32_t *block, const int8_t *filter, int32_t pixels, int32_t mode,
-                                     int8_t *out, const conv_dsp_stream *stream) {
+                                     int8_t *out, mcuforge_dsp_stream *stream) {
     if (mode == MCUFORGE_DSP_FAST) {
         conv_dsp_block_fast(p, table, block, filter, pixels, out, stream);
     } else if (mode == MCUFORGE_DSP_WIDE) {
@@ -325,7 +314,9 @@ MCUFORGE_INLINE void conv_dsp_block(const mcuforge_conv_params *p, const mcuforg
 
 /* Any filter but a pointwise one at stride 1: pixels two at a time, in output order, both windows gathered before
  * either output is written (the row window holds). Two pixels whose windows lie inside the input (no dilation
- * along x) fill the block together, straight from it; the others go through conv_dsp_gather one at a time. */
+ * along x) fill the block together, straight from it, and with out_c even a row's run of such pairs goes through
+ * one call (a stream: ~150 cycles of call and setup a pair saved); the others go through conv_dsp_gather one at
+ * a time. */
 MCUFORGE_INLINE void conv_dsp_windows(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
                                       const int8_t *input, const int8_t *filter, int8_t *output, uint32_t *block,
                                       int8_t *bytes, int32_t mode) {
@@ -337,31 +328,45 @@ MCUFORGE_INLINE void conv_dsp_windows(const mcuforge_conv_params *p, const mcufo
     int32_t b;
     int32_t oy;
     int32_t ox;
+    mcuforge_dsp_stream stream; /* the windows' shape; where a row's run of pairs starts and its length below */
+    stream.rows = g->kernel_h;
+    stream.run = run;
+    stream.refill = block;
+    stream.second = x_step;
+    stream.stride = (size_t)g->dilation_h * in_row;
+    stream.advance = 2 * x_step;
     for (b = 0; b < g->batches; ++b) {
         const int8_t *image = input + (size_t)b * (size_t)g->in_h * in_row;
         for (oy = 0; oy < g->out_h; ++oy) {
             const int32_t y0 = oy * g->stride_h - g->pad_top;
             const int32_t rows_inside = g->dilation_w == 1 && run > 1 && oy >= g->inner_y0 && oy < g->inner_y1;
             /* Packing reads up to 3 bytes past the second window's last run: `room` bounds where that window may
-             * start in its row (0: nowhere, as x_step > 0). */
+             * start in its row. */
             const size_t last_y = (size_t)(y0 + (g->kernel_h - 1) * g->dilation_h);
             const size_t tail = rows_inside ? ((size_t)g->in_h - last_y) * in_row : 0; /* from the last run's row */
             const size_t room = tail > (size_t)run + 3 ? tail - (size_t)run - 3 : 0;
+            /* Pairs (ox, ox + 1) with ox + 1 < end: the second window inside, and starting at most `room` into
+             * its row when packing reads past runs (x(ox + 1) = (ox + 1) x_step - pad_left in_c <= room). */
+            const size_t fit = (room + (size_t)g->pad_left * (size_t)g->in_c) / x_step + 1;
+            const int32_t end = run % 4 == 0 || fit >= (size_t)g->inner_x1 ? g->inner_x1 : (int32_t)fit;
             for (ox = 0; ox < g->out_w; ++ox) {
                 const int32_t x0 = ox * g->stride_w - g->pad_left;
-                const size_t x = (size_t)x0 * (size_t)g->in_c; /* used when the window is inside */
-                if (column == 0 && rows_inside && ox >= g->inner_x0 && ox + 1 < g->inner_x1 &&
-                    (run % 4 == 0 || x + x_step <= room)) {
-                    mcuforge_dsp_window_pair(block, image + (size_t)y0 * in_row + x, x_step,
-                                             (size_t)g->dilation_h * in_row, g->kernel_h, run);
+                stream.blocks = 1;
+                if (column == 0 && rows_inside && ox >= g->inner_x0 && ox + 1 < end) {
+                    /* with out_c even, the row's run of such pairs in one call (a stream), else this pair */
+                    stream.blocks = g->out_c % 2 == 0 ? (end - ox) >> 1 : 1;
+                    stream.next = image + (size_t)y0 * in_row + (size_t)x0 * (size_t)g->in_c;
+                    mcuforge_dsp_window_pair(block, stream.next, x_step, stream.stride, g->kernel_h, run);
+                    stream.next += 2 * x_step;
+                    ox += 2 * stream.blocks - 1;
                     column = 1;
-                    ++ox;
                 } else {
                     conv_dsp_gather(p, image, y0, x0, block, column, bytes);
                 }
-                if (column == 1) {
-                    conv_dsp_block(p, table, block, filter, 2, mode, output);
-                    output += 2 * (size_t)g->out_c;
+                if (column == 1) { /* a block, or a stream's blocks (the call consumes the count) */
+                    const size_t blocks = (size_t)stream.blocks;
+                    conv_dsp_blocks(p, table, block, filter, 2, mode, output, &stream);
+                    output += 2 * blocks * (size_t)g->out_c;
                 }
                 column ^= 1;
             }
@@ -388,10 +393,15 @@ MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input
         const int32_t pixels = g->batches * g->in_h * g->in_w;
         int32_t n = 0;
         if (k % 4 == 0 && g->out_c % 2 == 0 && pixels >= 2) {
-            conv_dsp_stream stream;
-            stream.block = block;
-            stream.input = input + 2 * (size_t)k;
+            mcuforge_dsp_stream stream;
+            stream.refill = block;
+            stream.next = input + 2 * (size_t)k;
             stream.blocks = pixels >> 1;
+            stream.rows = 1;
+            stream.run = k;
+            stream.second = (size_t)k;
+            stream.stride = 0;
+            stream.advance = 2 * (size_t)k;
             mcuforge_dsp_widen_pair_at(block, input, k);
             conv_dsp_blocks(p, table, block, filter, 2, mode, output, &stream);
             n = pixels & ~1;
@@ -458,12 +468,34 @@ static void conv_dsp_narrow(const mcuforge_conv_params *p, const int8_t *input, 
     }
 }
 
-/* The deeper kind (dsp_gemm_s8.h: k <= 16, 32 filters), passes of up to MCUFORGE_DSP_NARROW16_PIXELS the same way. */
-static void conv_dsp_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
-                              int8_t *output, void *scratch) {
+/* A pass's `count` pixels from output pixel n of a 1x1 layer at any stride, widened into blocks A and B: each
+ * output row's pixels are a run of input pixels stride_w apart. */
+static void narrow16_widen_strided(const mcuforge_conv_geometry *g, const int8_t *input, int32_t n, int32_t count,
+                                   uint32_t *block_a, uint32_t *block_b) {
+    const size_t step = (size_t)g->stride_w * (size_t)g->in_c;
+    while (count > 0) {
+        const int32_t row = n / g->out_w; /* over the batch's images */
+        const int32_t column = n - row * g->out_w;
+        const int32_t image = row / g->out_h;
+        const size_t y = (size_t)image * (size_t)g->in_h + (size_t)(row - image * g->out_h) * (size_t)g->stride_h;
+        const int32_t run = g->out_w - column < count ? g->out_w - column : count;
+        mcuforge_dsp_narrow16_widen(block_a, block_b, input + y * (size_t)g->in_w * (size_t)g->in_c +
+                                    (size_t)column * step, g->in_c, step, run);
+        block_a += 5 * (size_t)run;
+        block_b += 4 * (size_t)run;
+        n += run;
+        count -= run;
+    }
+}
+
+/* The deeper kind (dsp_gemm_s8.h: k <= 16, 32 filters), passes of up to MCUFORGE_DSP_NARROW16_PIXELS the same way.
+ * `strided` (a literal): a 1x1 filter at any stride (never padded), its pixels gathered row by row (the pixel
+ * order holds: a pass's pixels widen before any of its outputs is written); else consecutive pixels. */
+MCUFORGE_INLINE void conv_dsp_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                                       int8_t *output, void *scratch, int32_t strided) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t k = g->in_c;
-    const int32_t pixels = g->batches * g->in_h * g->in_w;
+    const int32_t pixels = strided ? g->batches * g->out_h * g->out_w : g->batches * g->in_h * g->in_w;
     const int32_t rest = pixels % MCUFORGE_DSP_NARROW_RUN;
     const int32_t bulk = pixels - rest;
     mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
@@ -474,12 +506,16 @@ static void conv_dsp_narrow16(const mcuforge_conv_params *p, const int8_t *input
     int32_t count = 0;
     int32_t n;
     if (bulk == 0) {
-        mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+        if (strided) {
+            mcuforge_conv_s8_fast(p, input, filter, NULL, output, scratch);
+        } else {
+            mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+        }
         return;
     }
     mcuforge_dsp_channels(table, MCUFORGE_DSP_NARROW16_FILTERS, p->bias_folded, &p->requant, p->output_offset,
                           MCUFORGE_DSP_FAST);
-    mcuforge_dsp_narrow16_widen(block_a, block_b, filter, k, MCUFORGE_DSP_NARROW16_FILTERS); /* rows as pixels */
+    mcuforge_dsp_narrow16_widen(block_a, block_b, filter, k, (size_t)k, MCUFORGE_DSP_NARROW16_FILTERS); /* rows */
     mcuforge_dsp_narrow16_records(records, block_a, block_b, table);
     job.block_a = block_a;
     job.block_b = block_b;
@@ -487,14 +523,22 @@ static void conv_dsp_narrow16(const mcuforge_conv_params *p, const int8_t *input
     job.filters = MCUFORGE_DSP_NARROW16_FILTERS;
     for (n = 0; n < bulk; n += count) {
         count = bulk - n < MCUFORGE_DSP_NARROW16_PIXELS ? bulk - n : MCUFORGE_DSP_NARROW16_PIXELS;
-        mcuforge_dsp_narrow16_widen(block_a, block_b, input + (size_t)n * (size_t)k, k, count);
+        if (strided) {
+            narrow16_widen_strided(g, input, n, count, block_a, block_b);
+        } else {
+            mcuforge_dsp_narrow16_widen(block_a, block_b, input + (size_t)n * (size_t)k, k, (size_t)k, count);
+        }
         job.out = output + (size_t)n * MCUFORGE_DSP_NARROW16_FILTERS;
         job.runs = count / MCUFORGE_DSP_NARROW_RUN;
         mcuforge_dsp_narrow16_pass(&job);
     }
     if (rest > 0) { /* as in conv_dsp_narrow */
-        mcuforge_dsp_narrow16_widen(block_a + 5 * (size_t)count, block_b + 4 * (size_t)count,
-                                    input + (size_t)bulk * (size_t)k, k, rest);
+        if (strided) {
+            narrow16_widen_strided(g, input, bulk, rest, block_a + 5 * (size_t)count, block_b + 4 * (size_t)count);
+        } else {
+            mcuforge_dsp_narrow16_widen(block_a + 5 * (size_t)count, block_b + 4 * (size_t)count,
+                                        input + (size_t)bulk * (size_t)k, k, (size_t)k, rest);
+        }
         job.block_a = block_a + 5 * (size_t)(count + rest - MCUFORGE_DSP_NARROW_RUN);
         job.block_b = block_b + 4 * (size_t)(count + rest - MCUFORGE_DSP_NARROW_RUN);
         job.out = output + (size_t)(pixels - MCUFORGE_DSP_NARROW_RUN) * MCUFORGE_DSP_NARROW16_FILTERS;
@@ -621,9 +665,22 @@ void mcuforge_conv_1x1_s8_narrow16(const mcuforge_conv_params *p, const int8_t *
                                    int8_t *output, void *scratch) {
 #if defined(CONV_DSP)
     if (p->geom.in_c <= MCUFORGE_DSP_NARROW16_MAX_K && p->geom.out_c == MCUFORGE_DSP_NARROW16_FILTERS) {
-        conv_dsp_narrow16(p, input, filter, output, scratch);
+        conv_dsp_narrow16(p, input, filter, output, scratch, 0);
         return;
     }
 #endif
     mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+}
+
+void mcuforge_conv_s8_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, void *scratch) {
+#if defined(CONV_DSP)
+    const mcuforge_conv_geometry *g = &p->geom;
+    if (g->kernel_h == 1 && g->kernel_w == 1 && g->pad_top == 0 && g->pad_left == 0 &&
+        g->in_c <= MCUFORGE_DSP_NARROW16_MAX_K && g->out_c == MCUFORGE_DSP_NARROW16_FILTERS) {
+        conv_dsp_narrow16(p, input, filter, output, scratch, 1);
+        return;
+    }
+#endif
+    mcuforge_conv_s8_fast(p, input, filter, bias, output, scratch);
 }

@@ -56,5 +56,8 @@ void mcuforge_conv_1x1_s8_narrow(const mcuforge_conv_params *p, const int8_t *in
  * MCUFORGE_DSP_NARROW16_SCRATCH bytes. */
 void mcuforge_conv_1x1_s8_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                                    int8_t *output, void *scratch);
+/* mcuforge_conv_s8_fast for that shape at any stride (a 1x1 filter, never padded: the ResNet shortcut's stride 2). */
+void mcuforge_conv_s8_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                               const int32_t *bias, int8_t *output, void *scratch);
 
 #endif

@@ -96,17 +96,17 @@ MCUFORGE_INLINE void narrow16_pixel(uint32_t *a, uint32_t *b, uint32_t v0, uint3
     b[3] = mcuforge_sxtb16_ror8(v3);
 }
 
-void mcuforge_dsp_narrow16_widen(uint32_t *block_a, uint32_t *block_b, const int8_t *src, int32_t k,
+void mcuforge_dsp_narrow16_widen(uint32_t *block_a, uint32_t *block_b, const int8_t *src, int32_t k, size_t step,
                                  int32_t pixels) {
     int32_t n;
     if (k == 16) { /* the common case: four loads a pixel */
-        for (n = 0; n < pixels; ++n, src += 16, block_a += 5, block_b += 4) {
+        for (n = 0; n < pixels; ++n, src += step, block_a += 5, block_b += 4) {
             narrow16_pixel(block_a, block_b, mcuforge_read_s8x4(src), mcuforge_read_s8x4(src + 4),
                            mcuforge_read_s8x4(src + 8), mcuforge_read_s8x4(src + 12));
         }
         return;
     }
-    for (n = 0; n < pixels; ++n, src += k, block_a += 5, block_b += 4) {
+    for (n = 0; n < pixels; ++n, src += step, block_a += 5, block_b += 4) {
         narrow16_pixel(block_a, block_b, narrow_word(src, k, 0), narrow_word(src, k, 1), narrow_word(src, k, 2),
                        narrow_word(src, k, 3));
     }

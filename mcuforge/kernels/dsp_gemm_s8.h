@@ -63,6 +63,14 @@ MCUFORGE_INLINE void mcuforge_dsp_widen_pair(uint32_t *block, const int8_t *src,
 /* The same, out of line: for the per-pixel-pair calls of the pointwise loops (one copy of the loop). */
 void mcuforge_dsp_widen_pair_at(uint32_t *block, const int8_t *src, int32_t n);
 
+/* Both columns of a block from the windows at src and src + second, each `rows` runs of n values (n > 1): the
+ * runs back to back, packed into groups across their seams when n is not a multiple of 4, the last group zero
+ * after the window's last value. Reads up to 3 bytes past each run of both windows when n is not a multiple of
+ * 4 (never for the 3x3x3 window: three runs of 9): the caller makes sure the second window's last run has them.
+ * (dsp_window_s8.c; declared here for the streams of mcuforge_dsp_pairs.) */
+void mcuforge_dsp_window_pair(uint32_t *block, const int8_t *src, size_t second, size_t stride, int32_t rows,
+                              int32_t n);
+
 /* Writes `value` into n values of column `column` from value `k0` (both multiples of 4). */
 void mcuforge_dsp_fill(uint32_t *block, int32_t column, int32_t k0, int32_t n, int32_t value);
 
@@ -150,12 +158,29 @@ MCUFORGE_INLINE void mcuforge_dsp_dot_2x2(const uint32_t *block, const int8_t *w
     acc[3] = bb;
 }
 
+/* A stream, when the pairs cover every filter: `blocks` pixel pairs in one call, each after the first gathered
+ * into `refill` (the block) between the passes over the filters by mcuforge_dsp_window_pair from `next` (its first
+ * window; the second `second` bytes further, each `rows` runs of `run` values `stride` bytes apart), `next` then
+ * advancing `advance` bytes: a row's pixel pairs whose windows lie inside the input, or a pointwise layer's
+ * consecutive pixels (one run of k values). */
+typedef struct {
+    int32_t blocks;
+    int32_t rows;
+    int32_t run;
+    uint32_t *refill;
+    const int8_t *next;
+    size_t second;
+    size_t stride;
+    size_t advance;
+} mcuforge_dsp_stream;
+
 /* The pairs of filters of a layer over a block of two pixels: for pair j (filters 2j, 2j+1, rows of k values
  * from `filter`, channel entries from `table`), the four outputs at out[2j], out[2j+1] and out_c further (the
  * second column's stored first: out_c 0 leaves the first column's, for a block of one pixel); `mode` a literal
  * (the output stage). Weights are read in whole groups of four: when k is not a multiple of 4, a row's
  * last group runs `overshoot` bytes into the next row, multiplied by the block's zero padding, so the caller
- * leaves out a pair whose second row is the layer's last. */
+ * leaves out a pair whose second row is the layer's last. With a `stream`, its pixel pairs follow in the same
+ * call, outputs 2 out_c further each. */
 typedef struct {
     const uint32_t *block;
     const uint32_t *end; /* the block's end */
@@ -171,11 +196,7 @@ typedef struct {
     int32_t zero_point;
     int32_t act_min;
     int32_t act_max;
-    /* Pointwise layers whose pairs cover every filter: `blocks` pixel pairs in one call, each after the first
-     * widened from `next` (2 k values a pair) into `refill` (the block) between the passes over the filters. */
-    int32_t blocks;
-    uint32_t *refill;
-    const int8_t *next;
+    mcuforge_dsp_stream *stream; /* NULL: the block alone (the stream's blocks and next advance) */
 } mcuforge_dsp_pairs_job;
 
 MCUFORGE_INLINE void mcuforge_dsp_pairs_init(mcuforge_dsp_pairs_job *job, const uint32_t *block, int32_t k,
@@ -196,21 +217,21 @@ MCUFORGE_INLINE void mcuforge_dsp_pairs_init(mcuforge_dsp_pairs_job *job, const 
     job->zero_point = zero_point;
     job->act_min = act_min;
     job->act_max = act_max;
-    job->blocks = 1;
-    job->refill = NULL;
-    job->next = NULL;
+    job->stream = NULL;
 }
 
-/* After a pass over the filters: the next pixel pair of a stream (mcuforge_dsp_pairs_job.blocks) set up, or 0. */
+/* After a pass over the filters: the next pixel pair of a stream (mcuforge_dsp_stream) set up, or 0. */
 MCUFORGE_INLINE int32_t mcuforge_dsp_pairs_next(mcuforge_dsp_pairs_job *job, const mcuforge_dsp_channel *table) {
-    if (--job->blocks <= 0) {
+    mcuforge_dsp_stream *stream = job->stream;
+    if (stream == NULL || --stream->blocks <= 0) {
         return 0;
     }
     job->table = table;
     job->out_end += 2 * (size_t)job->out_c;
     job->out = job->out_end - 2 * (size_t)job->pairs;
-    mcuforge_dsp_widen_pair_at(job->refill, job->next, job->k);
-    job->next += 2 * (size_t)job->k;
+    mcuforge_dsp_window_pair(stream->refill, stream->next, stream->second, stream->stride, stream->rows,
+                             stream->run);
+    stream->next += stream->advance;
     return 1;
 }
 
@@ -225,6 +246,9 @@ MCUFORGE_INLINE int32_t mcuforge_dsp_pairs_next(mcuforge_dsp_pairs_job *job, con
  * independent LDR takes one cycle: 7 cycles where LDM + 2 LDR take 9), 4 SXTB16, 8 SMLAD: 19 cycles for 16 MACs.
  * The groups run eight per loop pass, the loop entered at the copy that leaves `skip` of them out (a computed
  * jump, Duff's device); the last copy loads the block's end in its chain and compares before its multiplies.
+ * The loop starts word-aligned (the padding before it never runs: the pair's start jumps): its 32-bit
+ * instructions then never straddle a word, nor a 1 KB page, where the emulator counting the cycles
+ * (targets/instruction_count.py) would split the loop's block once more, breaking a chain of loads.
  * The output stage works on the accumulators in place. */
 #define MCUFORGE_DSP_ASM_PAIR_GROUP \
     "ldr %[w1], [%[wa]], #4\n\t" \
@@ -328,6 +352,7 @@ MCUFORGE_INLINE int32_t mcuforge_dsp_pairs_next(mcuforge_dsp_pairs_job *job, con
     "add %[wb], %[wa], %[t]\n\t" \
     "ldr %[blk], %[table]\n\t" \
     MCUFORGE_DSP_ASM_PAIR_START \
+    ".p2align 2\n" \
     "1:\n\t" \
     MCUFORGE_DSP_ASM_PAIR_GROUP MCUFORGE_DSP_ASM_PAIR_MACS \
     "2:\n\t" \
@@ -463,8 +488,9 @@ typedef struct {
     int32_t runs;            /* the pass's pixels / MCUFORGE_DSP_NARROW_RUN, > 0 */
 } mcuforge_dsp_narrow16_job;
 
-/* Widens `pixels` pixels of k (1..16) values each, consecutive from src, into blocks A and B. */
-void mcuforge_dsp_narrow16_widen(uint32_t *block_a, uint32_t *block_b, const int8_t *src, int32_t k,
+/* Widens `pixels` pixels of k (1..16) values each, `step` bytes apart from src (k when consecutive), into blocks A
+ * and B. */
+void mcuforge_dsp_narrow16_widen(uint32_t *block_a, uint32_t *block_b, const int8_t *src, int32_t k, size_t step,
                                  int32_t pixels);
 
 /* The records from the filter rows widened (mcuforge_dsp_narrow16_widen, a row a pixel) and the channel entries. */

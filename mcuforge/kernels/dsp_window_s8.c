@@ -22,9 +22,18 @@
 
 void mcuforge_dsp_widen_runs(uint32_t *dst, const int8_t *src, size_t stride, int32_t rows, int32_t groups) {
     do {
+        const int8_t *s = src;
         int32_t g;
-        for (g = 0; g < groups; ++g) {
-            MCUFORGE_WIDEN_GROUP(dst, mcuforge_read_s8x4(src + 4 * g));
+        for (g = groups >> 1; g > 0; --g) { /* two groups an iteration: the two loads pipeline */
+            const uint32_t a = mcuforge_read_s8x4(s);
+            const uint32_t b = mcuforge_read_s8x4(s + 4);
+            MCUFORGE_WIDEN_GROUP(dst, a);
+            MCUFORGE_WIDEN_GROUP(dst + 4, b);
+            dst += 8;
+            s += 8;
+        }
+        if (groups & 1) {
+            MCUFORGE_WIDEN_GROUP(dst, mcuforge_read_s8x4(s));
             dst += 4;
         }
         src += stride;

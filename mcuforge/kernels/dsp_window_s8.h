@@ -13,12 +13,8 @@
  * is the column's word of the first group (block + k0 + 2 * column, k0 a multiple of 4). */
 void mcuforge_dsp_widen_runs(uint32_t *dst, const int8_t *src, size_t stride, int32_t rows, int32_t groups);
 
-/* Both columns of a block from the windows at src and src + second, each `rows` runs of n values (n > 1): the
- * runs back to back, packed into groups across their seams when n is not a multiple of 4, the last group zero
- * after the window's last value. Reads up to 3 bytes past each run of both windows when n is not a multiple of
- * 4 (never for the 3x3x3 window: three runs of 9): the caller makes sure the second window's last run has them. */
-void mcuforge_dsp_window_pair(uint32_t *block, const int8_t *src, size_t second, size_t stride, int32_t rows,
-                              int32_t n);
+/* mcuforge_dsp_window_pair (both columns of a block from two windows) is declared in dsp_gemm_s8.h, whose
+ * pixel-pair streams call it. */
 
 #endif /* MCUFORGE_DSP */
 

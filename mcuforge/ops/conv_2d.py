@@ -174,8 +174,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     # the _fast/_wide entry points link only the DSP variant's output stage of the layer (kernels/conv_2d_s8.h)
     full_range = (lo, hi) == (-128, 127) and _groups(op, graph) == 1
     fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if full_range else ""
+    fast = (_narrow(op, graph) or fast) if fast == "_fast" else fast
     if pointwise:
-        fast = (_narrow(op, graph) or fast) if fast == "_fast" else fast
         return f"mcuforge_conv_1x1_s8{fast}({params}, {x_ptr}, {w_ptr}, {y_ptr}, {scratch});"
     return f"mcuforge_conv_s8{fast}({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, {scratch});"
 
@@ -236,11 +236,13 @@ NARROW16_SCRATCH = (20 + 48) * NARROW16_FILTERS + (20 + 16) * (NARROW16_PIXELS +
 
 
 def _narrow(op: Op, graph: Graph) -> str:
-    """The narrow entry point's suffix ("_narrow", "_narrow16") of a pointwise layer of that shape, else ""."""
+    """The narrow entry point's suffix ("_narrow", "_narrow16") of a pointwise layer of that shape, else "". The
+    deeper kind also takes a 1x1 filter at any stride (never padded: mcuforge_conv_s8_narrow16)."""
     w = graph.tensors[op.inputs[1]]
-    if not _pointwise(op, graph):
+    one_by_one = w.shape[1] == w.shape[2] == 1 and _groups(op, graph) == 1
+    if not one_by_one:
         return ""
-    if w.shape[0] == NARROW_FILTERS and w.shape[3] <= NARROW_MAX_K:
+    if _pointwise(op, graph) and w.shape[0] == NARROW_FILTERS and w.shape[3] <= NARROW_MAX_K:
         return "_narrow"
     return "_narrow16" if w.shape[0] == NARROW16_FILTERS and w.shape[3] <= NARROW16_MAX_K else ""
 

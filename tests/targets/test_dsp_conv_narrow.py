@@ -8,7 +8,8 @@ a layer of fewer pixels than a run of 8 (the tail alone) and ones of more than a
 then a shorter one); the output stage at its edges: TFLite shifts -1 and -22 and accumulators of -1 at a multiplier
 of exactly 2^30 (a high word of 0, where the stage takes its sign correction from the accumulator). Neighbouring
 shapes that must not take the kernels (k 9 to 16 into 16 filters, 17 into 32, 15, 17, 31 and 33 filters, a clamp,
-the general form) run beside them."""
+the general form) run beside them. The deeper kind also at strides (1x1 filters, output pixels gathered row by row,
+passes and the tail crossing rows and images), and a strided layer of other filters beside it."""
 
 import re
 import subprocess
@@ -37,6 +38,14 @@ NARROW = [(1, (5, 7)), (2, (5, 2)), (3, (5, 5)), (4, (3, 7)), (5, (1, 8)), (6, (
 NARROW16 = [(9, (5, 7)), (10, (5, 2)), (11, (5, 5)), (12, (3, 7)), (13, (1, 8)), (14, (1, 12)), (15, (2, 7)),
             (16, (1, 3)), (16, (17, 17)), (4, (3, 5))]
 EDGES, EDGES16 = 6, 12  # edge channels of the stage tests (more would make the weights sparse)
+# The deeper kind at a stride (1x1, never padded: mcuforge_conv_s8_narrow16), output pixels gathered row by row:
+# name: (input shape, (stride_h, stride_w), padding). 24 x 25 at stride 2: 12 x 13 = 156 pixels (a pass of 128 that
+# ends inside a row, one of 24, a tail of 4 across rows); ResNet's shortcut shape (16 channels, an odd input side);
+# k 5 (partial groups) at strides 3 x 2; a batch of two (rows of both images in one pass); VALID; 6 pixels (fewer
+# than a run: the general kernel).
+STRIDED16 = {"s16_24x25": ((1, 24, 25, 16), (2, 2), "SAME"), "s16_9x11": ((1, 9, 11, 16), (2, 2), "SAME"),
+             "s5_10x9": ((1, 10, 9, 5), (3, 2), "SAME"), "s12_batch2": ((2, 7, 8, 12), (2, 2), "SAME"),
+             "s16_valid": ((1, 8, 10, 16), (2, 2), "VALID"), "s16_few": ((1, 3, 5, 16), (2, 2), "SAME")}
 BESIDE = {"k9_fast": (9, 16), "k16_fast": (16, 16), "f15_fast": (8, 15), "f17_fast": (8, 17), "k17_fast": (17, 32),
           "f31_fast": (16, 31), "f33_fast": (16, 33)}
 
@@ -87,6 +96,11 @@ def narrow_layers():
     scales = [2.0 ** -5] * EDGES16 + [0.3, 0.45, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] * 4
     bias = [0] * EDGES16 + [-20, 7, 5, -(1 << 20), 3000, -3000, 1 << 20, 0, 1, -1] * 2
     outs.append(_conv(b, x, "narrow16_edges", weights, scales, bias, scale=0.0625, zero_point=0))
+    for name, (shape, (sh, sw), padding) in STRIDED16.items():
+        x = b.input(f"x_{name}", shape, scale=0.05, zero_point=-7)
+        outs.append(_random_conv(b, x, name, 32, scale=0.1, zero_point=2, stride_h=sh, stride_w=sw, padding=padding))
+    x = b.input("x_s16_f31", (1, 6, 7, 16), scale=0.05, zero_point=1)  # 31 filters at stride 2: not narrow
+    outs.append(_random_conv(b, x, "s16_f31", 31, scale=0.1, zero_point=2, stride_h=2, stride_w=2))
     for name, (k, filters) in BESIDE.items():
         x = b.input(f"x_{name}", (1, 5, 7, k), scale=0.05, zero_point=3)
         outs.append(_random_conv(b, x, name, filters, scale=0.1, zero_point=-2))
@@ -119,6 +133,9 @@ def test_layers_take_the_intended_entry_points(tmp_path):
     assert source.count("mcuforge_conv_1x1_s8_narrow(") == len(narrow)
     assert source.count("mcuforge_conv_1x1_s8_narrow16(") == len(narrow16)
     assert source.count("mcuforge_conv_1x1_s8_fast(") == len(BESIDE)
+    assert source.count("mcuforge_conv_s8_narrow16(") == len(STRIDED16)
+    assert source.count("mcuforge_conv_s8_fast(") == 1  # s16_f31
+    assert all(conv_2d.scratch_bytes(_op(graph, n), graph) == conv_2d.NARROW16_SCRATCH for n in STRIDED16)
 
 
 def test_emitter_mirrors_the_kernel_constants():
