@@ -124,6 +124,12 @@ def reference(op: Op, graph: Graph, inputs):
     return [finish_conv(op, graph, acc, bias)]
 
 
+# Zero bytes after an int8 filter array whose rows end in a partial group of four (see emit_c), and the note its
+# array carries in the generated C.
+FILTER_PADDING = 3
+FILTER_PADDING_NOTE = f"{FILTER_PADDING} zero bytes past the last filter: the DSP kernels read whole groups of four"
+
+
 def emit_c(op: Op, graph: Graph, ctx) -> str:
     x, w, y = (graph.tensors[n] for n in (op.inputs[0], op.inputs[1], op.outputs[0]))
     if x.dtype == "int8" and is_int4(w):
@@ -166,9 +172,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         # The DSP pair loop reads each filter row in whole groups of four: the last row's last group runs up to
         # three bytes past the filters, multiplied by the block's zero padding. Three zero bytes keep that read
         # inside the array (kernels/conv_2d_s8.c), so every pair of filters takes the assembly.
-        padded = np.concatenate([w.data.reshape(-1), np.zeros(3, w.data.dtype)])
-        w_ptr = ctx.weights(op.inputs[1], stored=padded, ctype="int8_t",
-                            note="3 zero bytes past the last filter: the DSP kernels read whole groups of four")
+        padded = np.concatenate([w.data.reshape(-1), np.zeros(FILTER_PADDING, w.data.dtype)])
+        w_ptr = ctx.weights(op.inputs[1], stored=padded, ctype="int8_t", note=FILTER_PADDING_NOTE)
     else:
         w_ptr = ctx.ptr(op.inputs[1])
     # the _fast/_wide entry points link only the DSP variant's output stage of the layer (kernels/conv_2d_s8.h)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mcuforge.codegen.project import render_project
+from mcuforge.ops import conv_2d
 from mcuforge.quant import sparse
 from tests.golden import check_graph_golden, random_inputs, run_generated_c
 
@@ -14,8 +15,11 @@ torch = pytest.importorskip("torch")
 
 
 def weight_bytes(graph) -> tuple[int, set[str]]:
+    """The weights' flash bytes (without the dense filters' DSP padding, ops/conv_2d.py) and the kernels used."""
     _, _, sources = render_project(graph, name="model")
-    return sum(a.values.nbytes for a in sources.context.arrays if a.is_weight), sources.kernels
+    arrays = [a for a in sources.context.arrays if a.is_weight]
+    padding = sum(conv_2d.FILTER_PADDING for a in arrays if conv_2d.FILTER_PADDING_NOTE in a.comment)
+    return sum(a.values.nbytes for a in arrays) - padding, sources.kernels
 
 
 def test_pruned_cnn_compiles_sparse_smaller_and_identical(monkeypatch):

@@ -11,6 +11,7 @@ import mcuforge
 from mcuforge.codegen.project import compile_model
 from mcuforge.frontends import load_model
 from mcuforge.frontends.tflite_export import export_tflite
+from mcuforge.ops import conv_2d
 from mcuforge.quant.int4 import BITS_KEY, is_int4, unpack_int4
 from mcuforge.runtime.reference import run_reference
 from tests.builders import GraphBuilder
@@ -99,7 +100,8 @@ def test_int4_conv_flash_holds_packed_filters(quantized):
                     for k, c in (("int4", ctx4), ("int8", ctx8))}
     filters = sum(q.tensors[n].size for n in packed)
     # int8 conv filters whose rows end in a partial group of four carry 3 zero bytes (ops/conv_2d.py)
-    padding = sum(3 for a in ctx8.arrays if a.is_weight and "3 zero bytes past the last filter" in a.comment)
+    padding = sum(conv_2d.FILTER_PADDING for a in ctx8.arrays
+                  if a.is_weight and conv_2d.FILTER_PADDING_NOTE in a.comment)
     assert weight_bytes["int8"] == filters + padding and weight_bytes["int4"] == sum((q.tensors[n].size + 1) // 2 for n in packed)
 
 

@@ -105,9 +105,10 @@ def test_filters_with_a_partial_group_are_padded(tmp_path):
         declaration = re.search(rf"/\* {name} .*\*/\n[^\n]*\[(\d+)\] = \{{([^}}]*)\}}", source)
         assert declaration is not None, name
         values = [int(v) for v in declaration.group(2).split(",")]
-        assert len(values) == int(declaration.group(1)) == size + (3 if padded else 0), name
+        padding = conv_2d.FILTER_PADDING if padded else 0
+        assert len(values) == int(declaration.group(1)) == size + padding, name
         expected = graph.tensors[name].data.reshape(-1)
-        assert values[:size] == expected.tolist() and values[size:] == [0] * (3 if padded else 0), name
+        assert values[:size] == expected.tolist() and values[size:] == [0] * padding, name
 
 
 def test_edge_channels_meet_accumulators_of_minus_one():
