@@ -69,6 +69,10 @@ class BlockInfo:
     instructions: int
     last_address: int
     ends_with: str | None  # "branch" (conditional), "jump" (unconditional), "call" or None
+    # For a block the emulator split off straight-line code (a page or size limit, no branch between): whether its
+    # first instruction can pipeline behind the previous block's last one (pipelines_across).
+    leading: tuple[str, frozenset[int]] | None = None  # first insn's class ("load"/"store"), address registers
+    trailing_load: frozenset[int] | None = None  # registers the last insn writes, when a pipelining LDR
 
 
 def make_disassembler(mclass: bool = True) -> capstone.Cs:
@@ -104,8 +108,8 @@ def _writes_pc(insn, cls: str) -> bool:
 # LDRD/STRD pipeline with neither neighbour; LDR PC is blocking (it never pipelines); LDREX/STREX behave as
 # LDR. Taken conservatively here: the destination includes a written-back base (LDR r0, [r1], #4 writes r1, so
 # a following [r1] access does not pipeline), a PC-relative load (it "might add a cycle": fetch contention) and a
-# conditional one (IT block) are not pipelined, and a block's first instruction never is (its predecessor is a
-# branch, or unknown).
+# conditional one (IT block) are not pipelined, and a block's first instruction only when the block runs straight on
+# from a block that ended in an LDR (the emulator splits straight-line code at page boundaries; pipelines_across).
 _SINGLE_LOADS = ("ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrexb", "ldrexh", "ldrt", "ldrbt", "ldrht",
                  "ldrsbt", "ldrsht")
 _SINGLE_STORES = ("str", "strb", "strh", "strex", "strexb", "strexh", "strt", "strbt", "strht")
@@ -124,15 +128,29 @@ def _pipelining_load(insn) -> frozenset[int] | None:
     return None if arm_const.ARM_REG_PC in written else written
 
 
+def _pipelining_access(insn) -> frozenset[int] | None:
+    """The address registers of an LDR/STR single that may pipeline behind an LDR, else None."""
+    name = insn.insn_name()
+    if name not in _SINGLE_LOADS + _SINGLE_STORES or insn.cc not in (CC_ALWAYS, 0):
+        return None
+    address = frozenset(_address_registers(insn))
+    if arm_const.ARM_REG_PC in address or (name in _SINGLE_LOADS and arm_const.ARM_REG_PC in insn.regs_access()[1]):
+        return None
+    return address
+
+
 def _pipelines_after(insn, previous_load: frozenset[int] | None) -> bool:
     """Whether `insn` (an LDR/STR single) completes in one cycle less, behind the LDR that wrote `previous_load`."""
-    name = insn.insn_name()
-    if previous_load is None or name not in _SINGLE_LOADS + _SINGLE_STORES or insn.cc not in (CC_ALWAYS, 0):
-        return False
-    address = _address_registers(insn)
-    if arm_const.ARM_REG_PC in address or (name in _SINGLE_LOADS and arm_const.ARM_REG_PC in insn.regs_access()[1]):
-        return False
-    return not address & previous_load
+    address = _pipelining_access(insn)
+    return previous_load is not None and address is not None and not address & previous_load
+
+
+def pipelines_across(previous: BlockInfo, block: BlockInfo) -> str | None:
+    """The class ("load"/"store") of `block`'s first instruction when it pipelines behind `previous`'s last one, the
+    block running straight on from it (the emulator splits straight-line code at page boundaries), else None."""
+    if previous.trailing_load is None or block.leading is None or block.leading[1] & previous.trailing_load:
+        return None
+    return block.leading[0]
 
 
 def decode_block(md: capstone.Cs, code: bytes, address: int) -> BlockInfo:
@@ -158,7 +176,12 @@ def decode_block(md: capstone.Cs, code: bytes, address: int) -> BlockInfo:
             counts["multiple_registers"] += 1  # two words: LDRD/STRD take 1 + N on the M3/M4
         if _writes_pc(insn, cls):
             counts["pc_refill"] += 1
-    return BlockInfo(tuple(sorted(counts.items())), len(insns), insns[-1].address if insns else address, ends_with)
+    leading = None
+    if insns and instruction_class(insns[0].insn_name()) in ("load", "store"):
+        access = _pipelining_access(insns[0])
+        leading = None if access is None else (instruction_class(insns[0].insn_name()), access)
+    return BlockInfo(tuple(sorted(counts.items())), len(insns), insns[-1].address if insns else address, ends_with,
+                     leading, previous_load if ends_with is None else None)
 
 
 def cycles_for(counts: dict[str, int], table: CycleTable, load_pipelining: bool = True) -> float:

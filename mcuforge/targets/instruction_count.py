@@ -22,7 +22,8 @@ from mcuforge.errors import McuforgeError, ToolchainError
 from mcuforge.ops.registry import get_op
 from mcuforge.runtime.reference import check_inputs
 from mcuforge.targets.build import FirmwareBuild
-from mcuforge.targets.instruction_classes import cycles_for, decode_block, instruction_total, make_disassembler
+from mcuforge.targets.instruction_classes import (cycles_for, decode_block, instruction_total, make_disassembler,
+                                                  pipelines_across)
 from mcuforge.targets.layer_map import PROLOGUE, LayerMap
 from mcuforge.targets.profiles import TargetProfile
 
@@ -173,14 +174,17 @@ def _trace_blocks(uc: unicorn.Uc, layers: LayerMap, start: int, stop: int, timeo
     a block inside invoke switches the running op (the op of its last instruction, e.g. the call to a kernel)."""
     md = make_disassembler()
     blocks: dict[int, tuple] = {}  # key (address << 16 | size) -> (BlockInfo, op index or None)
-    by_op: dict[int, tuple[Counter, Counter]] = {PROLOGUE: (Counter(), Counter())}
-    executed, taken = by_op[PROLOGUE]
-    prev_key, prev_end, prev_taken = None, None, taken
+    # per op: executions and taken final branches per block, and the executions that ran straight on from a block
+    # ending in an LDR that the first instruction pipelines behind (pipelines_across)
+    by_op: dict[int, tuple[Counter, Counter, Counter]] = {PROLOGUE: (Counter(), Counter(), Counter())}
+    executed, taken, chained = by_op[PROLOGUE]
+    prev_key, prev_end, prev_taken, prev_info = None, None, taken, None
 
     def on_block(emu, address, size, _user):
-        nonlocal executed, taken, prev_key, prev_end, prev_taken
+        nonlocal executed, taken, chained, prev_key, prev_end, prev_taken, prev_info
         key = address << 16 | size
-        if address != prev_end and prev_key is not None:
+        straight_on = address == prev_end
+        if not straight_on and prev_key is not None:
             prev_taken[prev_key] += 1
         entry = blocks.get(key)
         if entry is None:
@@ -189,10 +193,12 @@ def _trace_blocks(uc: unicorn.Uc, layers: LayerMap, start: int, stop: int, timeo
         if entry[1] is not None:
             counters = by_op.get(entry[1])
             if counters is None:
-                counters = by_op[entry[1]] = (Counter(), Counter())
-            executed, taken = counters
+                counters = by_op[entry[1]] = (Counter(), Counter(), Counter())
+            executed, taken, chained = counters
         executed[key] += 1
-        prev_key, prev_end, prev_taken = key, address + size, taken
+        if straight_on and prev_info.trailing_load is not None and pipelines_across(prev_info, entry[0]):
+            chained[key] += 1
+        prev_key, prev_end, prev_taken, prev_info = key, address + size, taken, entry[0]
 
     uc.hook_add(unicorn.UC_HOOK_BLOCK, on_block)
     arm_pc = arm_const.UC_ARM_REG_PC
@@ -208,8 +214,12 @@ def _trace_blocks(uc: unicorn.Uc, layers: LayerMap, start: int, stop: int, timeo
         prev_taken[prev_key] += 1  # the final return jumped to `stop`
 
     per_op: dict[int, Counter] = {}
-    for op_index, (op_executed, op_taken) in by_op.items():
+    for op_index, (op_executed, op_taken, op_chained) in by_op.items():
         counts = per_op[op_index] = Counter()
+        for key, n in op_chained.items():
+            cls = blocks[key][0].leading[0]
+            counts[cls] -= n
+            counts[f"{cls}_pipelined"] += n
         for key, n in op_executed.items():
             info = blocks[key][0]
             for cls, k in info.counts:

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from mcuforge.targets.instruction_classes import cycles_for, decode_block, make_disassembler
+from mcuforge.targets.instruction_classes import cycles_for, decode_block, make_disassembler, pipelines_across
 from mcuforge.targets.profiles import get_profile
 from tests.targets.conftest import require_tool
 
@@ -65,3 +65,21 @@ def test_only_documented_cores_discount(tmp_path):
     assert cycles_for(counts, get_profile("cortex-m3").cycles) == 3  # M3 TRM: same rule, LDR 2
     assert cycles_for(counts, get_profile("cortex-m0plus").cycles) == 4  # no such rule on the 2-stage M0+
     assert cycles_for(counts, get_profile("cortex-m33").cycles) == 4  # M33 TRM gives no per-instruction timing
+
+
+@pytest.mark.parametrize("first, second, expected", [
+    (["adds r6, r6, #1", "ldr r0, [r1]"], ["ldr r2, [r3]", "adds r6, r6, #1"], "load"),
+    (["ldr r0, [r1]"], ["str r2, [r3]"], "store"),
+    (["ldr r0, [r1]"], ["ldr r2, [r0]"], None),  # the address uses the loaded register
+    (["ldr r0, [r1]", "b sequence_end"], ["ldr r2, [r3]"], None),  # a branch between: not straight-line code
+    (["str r0, [r1]"], ["ldr r2, [r3]"], None),  # nothing pipelines after a store
+    (["ldr r0, [r1]"], ["adds r2, r2, #1"], None),
+])
+def test_pipelining_across_an_emulator_block_split(first, second, expected, tmp_path):
+    """The emulator splits straight-line code at page boundaries: a load pair across the split still pipelines."""
+    md = make_disassembler()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = decode_block(md, assemble(first, tmp_path / "a"), 0)
+    b = decode_block(md, assemble(second, tmp_path / "b"), 0x400)
+    assert pipelines_across(a, b) == expected

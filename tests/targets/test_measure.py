@@ -92,7 +92,7 @@ def test_kws_meets_the_flash_and_ram_targets(tmp_path):
     assert size.flash_total - size.weights <= 12 * 1024, size
     assert size.io_buffers == 0 and size.ram_total <= size.arena + 2 * 1024, size
     source = (build.compiled.outdir / "kws.c").read_text()
-    assert "mcuforge_conv_1x1_s8_fast(" in source and "mcuforge_depthwise_conv_s8_fast(" in source
+    assert "mcuforge_conv_1x1_s8_fast(" in source and "mcuforge_depthwise_conv_s8_fast_w5(" in source
     with open(build.elf, "rb") as f:
         names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
     # the portable entry points and the other output stages are not linked into a DSP build of this model
