@@ -8,20 +8,16 @@ one pixel (an odd pixel count, a single-pixel layer) and the fast output stage a
 the stage's sign correction comes from the accumulator instead."""
 
 import re
-import subprocess
 
 import numpy as np
 import pytest
 
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
 from mcuforge.codegen.project import compile_model
 from mcuforge.ops import conv_2d
 from mcuforge.ops.conv_common import DSP_FOLDED, DSP_GENERAL
-from mcuforge.runtime.reference import run_reference
-from mcuforge.targets.build import build_firmware
-from mcuforge.targets.qemu import run_qemu
 from tests.builders import GraphBuilder
-from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
+from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
+                                    build_dsp_variants, random_batch)
 
 RECORDS = 4
 # (k, filters) of pointwise layers over 35 pixels: every entry point of the eight-group loop, several passes,
@@ -123,24 +119,12 @@ def test_edge_channels_meet_accumulators_of_minus_one():
     assert hits >= 4, hits
 
 
-@pytest.mark.parametrize("flags", [(), ("-DMCUFORGE_NO_DSP",)], ids=["dsp", "portable"])
-def test_layers_match_reference_on_qemu(flags, tmp_path):
-    require_qemu()
+@pytest.mark.parametrize("key", ["m4-dsp", "m4-portable"])
+def test_layers_match_reference_on_qemu(key, tmp_path):
     graph = conv_layers()
-    build = build_firmware(graph, tmp_path / "m4", target="cortex-m4", name="net", cflags=flags)
-    batch = random_batch(graph, RECORDS, seed=3)
-    for k, (got, record) in enumerate(zip(run_qemu(build, batch).outputs, batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"record {k}")
+    assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path, keys=(key,)), random_batch(graph, RECORDS, seed=3))
 
 
 def test_emulated_under_sanitizers(tmp_path):
     graph = conv_layers()
-    compiled = compile_model(graph, tmp_path / "lib", name="net")
-    exe = tmp_path / "net_emulated"
-    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
-    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[:2000]
-    batch = random_batch(graph, RECORDS, seed=3)
-    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+    assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, RECORDS, seed=3))

@@ -12,21 +12,17 @@ the general form) run beside them. The deeper kind also at strides (1x1 filters,
 passes and the tail crossing rows and images), and a strided layer of other filters beside it."""
 
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
 from mcuforge.codegen.project import compile_model
 from mcuforge.ops import conv_2d
 from mcuforge.ops.conv_common import DSP_FOLDED, DSP_GENERAL
-from mcuforge.runtime.reference import run_reference
-from mcuforge.targets.build import build_firmware
-from mcuforge.targets.qemu import run_qemu
 from tests.builders import GraphBuilder
-from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
+from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
+                                    build_dsp_variants, random_batch)
 
 RECORDS = 3
 # (k, (height, width)), pixels in runs of 8 and a tail of 0-7 in C: 35 (a tail of 3), 10 (2), 25 (1), 21 (5),
@@ -160,24 +156,12 @@ def test_edge_channels_meet_accumulators_of_minus_one():
         assert hits >= 4, (name, hits)
 
 
-@pytest.mark.parametrize("flags", [(), ("-DMCUFORGE_NO_DSP",)], ids=["dsp", "portable"])
-def test_layers_match_reference_on_qemu(flags, tmp_path):
-    require_qemu()
+@pytest.mark.parametrize("key", ["m4-dsp", "m4-portable"])
+def test_layers_match_reference_on_qemu(key, tmp_path):
     graph = narrow_layers()
-    build = build_firmware(graph, tmp_path / "m4", target="cortex-m4", name="net", cflags=flags)
-    batch = random_batch(graph, RECORDS, seed=5)
-    for k, (got, record) in enumerate(zip(run_qemu(build, batch).outputs, batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"record {k}")
+    assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path, keys=(key,)), random_batch(graph, RECORDS, seed=5))
 
 
 def test_emulated_under_sanitizers(tmp_path):
     graph = narrow_layers()
-    compiled = compile_model(graph, tmp_path / "lib", name="net")
-    exe = tmp_path / "net_emulated"
-    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
-    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[:2000]
-    batch = random_batch(graph, RECORDS, seed=5)
-    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+    assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, RECORDS, seed=5))

@@ -16,21 +16,13 @@ the reference interpreter's outputs, bit for bit, on every path it takes:
 Each layer is built for the Cortex-M4 (DSP variant), the Cortex-M7 and the Cortex-M4 with MCUFORGE_NO_DSP
 (portable code), run on QEMU, and run on the host under ASan/UBSan with MCUFORGE_DSP_EMULATE."""
 
-import subprocess
-
 import pytest
 
-from mcuforge.codegen.host import SANITIZE_CFLAGS, STRICT_CFLAGS, host_compiler, run_host
-from mcuforge.codegen.project import compile_model
 from mcuforge.ops import conv_2d
-from mcuforge.runtime.reference import run_reference
-from mcuforge.targets.build import build_firmware
-from mcuforge.targets.qemu import run_qemu
 from tests.builders import GraphBuilder
-from tests.targets.conftest import assert_outputs_equal, random_batch, require_qemu
+from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
+                                    build_dsp_variants, random_batch)
 
-BUILDS = {"m4-dsp": ("cortex-m4", ()), "m4-portable": ("cortex-m4", ("-DMCUFORGE_NO_DSP",)),
-          "m7-dsp": ("cortex-m7", ())}
 RECORDS = 3
 
 # name: (input shape NHWC, input zero point, filters, kernel (h, w), conv attributes)
@@ -78,36 +70,20 @@ def test_every_layer_takes_the_dsp_variant():
 
 @pytest.fixture(scope="module")
 def window_builds(tmp_path_factory):
-    require_qemu()
     graph = window_layers()
-    root = tmp_path_factory.mktemp("windows")
-    return graph, {key: build_firmware(graph, root / key, target=target, name="net", cflags=flags)
-                   for key, (target, flags) in BUILDS.items()}
+    return graph, build_dsp_variants(graph, tmp_path_factory.mktemp("windows"))
 
 
 def test_windows_match_reference_on_qemu(window_builds):
     graph, builds = window_builds
-    batch = random_batch(graph, RECORDS, seed=8)
-    expected = [run_reference(graph, record) for record in batch]
-    for key, build in builds.items():
-        run = run_qemu(build, batch)
-        for k, record in enumerate(run.outputs):
-            assert_outputs_equal(graph, record, expected[k], f"{key} record {k}")
+    assert_builds_match_reference(graph, builds, random_batch(graph, RECORDS, seed=8))
 
 
 def test_emulated_windows_under_sanitizers(tmp_path):
     """The gathering in plain C on the host (MCUFORGE_DSP_EMULATE) with ASan and UBSan: reads past a run stay
     inside the input, writes inside the scratch the emitter reserves."""
     graph = window_layers()
-    compiled = compile_model(graph, tmp_path / "lib", name="net")
-    exe = tmp_path / "net_emulated"
-    sources = sorted(str(p) for p in compiled.outdir.glob("*.c"))
-    result = subprocess.run([host_compiler(), *STRICT_CFLAGS, *SANITIZE_CFLAGS, "-DMCUFORGE_DSP_EMULATE", *sources,
-                             "-o", str(exe), "-lm"], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr[:2000]
-    batch = random_batch(graph, RECORDS, seed=6)
-    for k, (got, record) in enumerate(zip(run_host(exe, graph, batch), batch)):
-        assert_outputs_equal(graph, got, run_reference(graph, record), f"emulated record {k}")
+    assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, RECORDS, seed=6))
 
 
 def test_scratch_holds_the_gathering():
