@@ -21,7 +21,12 @@
 
 #if defined(__ARM_FEATURE_DSP) && !defined(MCUFORGE_NO_DSP)
 #define MCUFORGE_DSP 1
-#define MCUFORGE_DSP_ASM 1 /* GNU inline assembly (GCC, clang) in the hottest loops */
+#if !defined(MCUFORGE_NO_DSP_ASM)
+/* GNU inline assembly (GCC, clang) in the hottest loops. Their statements use every register an optimized build
+ * leaves free: a build that keeps a frame pointer (-fno-omit-frame-pointer) defines MCUFORGE_NO_DSP_ASM and runs
+ * the same loops in C (slower, identical outputs). */
+#define MCUFORGE_DSP_ASM 1
+#endif
 #include <arm_acle.h>
 
 MCUFORGE_INLINE uint32_t mcuforge_sxtb16(uint32_t x) {
