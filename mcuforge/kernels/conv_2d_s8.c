@@ -378,7 +378,9 @@ MCUFORGE_INLINE void conv_dsp_windows(const mcuforge_conv_params *p, const mcufo
 }
 
 /* The DSP variant with output stage `mode` (a literal in the _fast and _wide entry points); `pointwise` (a
- * literal) says the caller guarantees a 1x1 filter at stride 1, which leaves out the window gathering. */
+ * literal) says the caller guarantees a 1x1 filter at stride 1, which leaves out the window gathering. The
+ * emitter sends such layers to the _1x1 entry points; the others gather windows whatever the filter (one copy
+ * of the pointwise loop a build). */
 MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                               int8_t *output, void *scratch, int32_t pointwise, int32_t mode) {
     const mcuforge_conv_geometry *g = &p->geom;
@@ -387,7 +389,7 @@ MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input
     uint32_t *block = (uint32_t *)(table + g->out_c);
     int8_t *bytes = (int8_t *)(block + MCUFORGE_DSP_BLOCK_WORDS(k));
     mcuforge_dsp_channels(table, g->out_c, p->bias_folded, &p->requant, p->output_offset, mode);
-    if (pointwise || (g->kernel_h == 1 && g->kernel_w == 1 && g->stride_h == 1 && g->stride_w == 1)) {
+    if (pointwise) {
         /* Pointwise: the pixels are consecutive, two of them widen with no call; when the assembly covers every
          * filter, all pairs of pixels go in one call. */
         const int32_t pixels = g->batches * g->in_h * g->in_w;

@@ -136,8 +136,8 @@ void mcuforge_dsp_fill(uint32_t *block, int32_t column, int32_t k0, int32_t n, i
 #endif
 
 /* acc[0..3] += (column 0 . wa, column 0 . wb, column 1 . wa, column 1 . wb) over k values. Filter rows are read
- * in place (int8, any alignment), never past value k. For the few filters the pairs' assembly leaves (below):
- * a group at a time, compact. */
+ * in place (int8, any alignment), never past value k. For the lone last filter of an odd out_c (conv_2d_s8.c)
+ * and the pairs' C variant (below): a group at a time, compact. */
 MCUFORGE_INLINE void mcuforge_dsp_dot_2x2(const uint32_t *block, const int8_t *wa, const int8_t *wb, int32_t k,
                                           int32_t *acc) {
     int32_t aa = acc[0];
@@ -178,9 +178,9 @@ typedef struct {
  * from `filter`, channel entries from `table`), the four outputs at out[2j], out[2j+1] and out_c further (the
  * second column's stored first: out_c 0 leaves the first column's, for a block of one pixel); `mode` a literal
  * (the output stage). Weights are read in whole groups of four: when k is not a multiple of 4, a row's
- * last group runs `overshoot` bytes into the next row, multiplied by the block's zero padding, so the caller
- * leaves out a pair whose second row is the layer's last. With a `stream`, its pixel pairs follow in the same
- * call, outputs 2 out_c further each. */
+ * last group runs up to 3 bytes into the next row, multiplied by the block's zero padding: past the last row,
+ * into the 3 zero bytes the emitter appends to the filters (ops/conv_2d.py), so every pair runs here. With a
+ * `stream`, its pixel pairs follow in the same call, outputs 2 out_c further each. */
 typedef struct {
     const uint32_t *block;
     const uint32_t *end; /* the block's end */
@@ -190,7 +190,7 @@ typedef struct {
     int32_t out_c;   /* from a first-column output to the second column's: out_c, or 0 for a block of one pixel */
     int32_t k;
     int32_t pairs;
-    int32_t step;    /* k - overshoot: from the ends of a pair's rows (whole groups read) to the next pair's rows */
+    int32_t step;    /* k - (4 ceil(k / 4) - k): from the ends of a pair's rows (groups read) to the next pair's rows */
     int32_t skip;    /* (-ceil(k / 4)) mod 8: the groups the first pass of the eight-group loop leaves out */
     uintptr_t entry; /* the assembly's: where each pair enters the eight-group loop */
     int32_t zero_point;

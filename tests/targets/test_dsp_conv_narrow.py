@@ -75,23 +75,16 @@ def narrow_layers():
     # read input channel j with weight +-1, bias 0: accumulators +-x_j, often -1, at multiplier 2^30 (TFLite shift
     # -4); channels 6-15 random weights at TFLite shifts -1 (0.3, 0.45) and -22 (0.7 2^-22), bias up to 2^20.
     # (More edge channels would make the weights sparse, another kernel.) 144 pixels: a pass of 128, one of 16.
-    x = b.input("x_edge", (1, 12, 12, 8), scale=0.0625, zero_point=0)
-    weights = np.zeros((16, 1, 1, 8), np.int64)
-    for j in range(EDGES):
-        weights[j, 0, 0, j] = 1 if j % 2 else -1
-    weights[EDGES:] = b.rng.integers(-127, 128, size=(16 - EDGES, 1, 1, 8))
-    scales = [2.0 ** -5] * EDGES + [0.3, 0.45, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] * 2
-    bias = [0] * EDGES + [-20, 7, 5, -(1 << 20), 3000, -3000, 1 << 20, 0, 1, -1]
-    outs.append(_conv(b, x, "narrow_edges", weights, scales, bias, scale=0.0625, zero_point=0))
     # The same for the deeper kind: 12 edge channels of 32 over 16 input channels, the others random.
-    x = b.input("x16_edge", (1, 12, 12, 16), scale=0.0625, zero_point=0)
-    weights = np.zeros((32, 1, 1, 16), np.int64)
-    for j in range(EDGES16):
-        weights[j, 0, 0, j] = 1 if j % 2 else -1
-    weights[EDGES16:] = b.rng.integers(-127, 128, size=(32 - EDGES16, 1, 1, 16))
-    scales = [2.0 ** -5] * EDGES16 + [0.3, 0.45, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] * 4
-    bias = [0] * EDGES16 + [-20, 7, 5, -(1 << 20), 3000, -3000, 1 << 20, 0, 1, -1] * 2
-    outs.append(_conv(b, x, "narrow16_edges", weights, scales, bias, scale=0.0625, zero_point=0))
+    for tag, in_c, filters, edges in (("", 8, 16, EDGES), ("16", 16, 32, EDGES16)):
+        x = b.input(f"x{tag}_edge", (1, 12, 12, in_c), scale=0.0625, zero_point=0)
+        weights = np.zeros((filters, 1, 1, in_c), np.int64)
+        for j in range(edges):
+            weights[j, 0, 0, j] = 1 if j % 2 else -1
+        weights[edges:] = b.rng.integers(-127, 128, size=(filters - edges, 1, 1, in_c))
+        scales = [2.0 ** -5] * edges + [0.3, 0.45, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] * ((filters - edges) // 5)
+        bias = [0] * edges + [-20, 7, 5, -(1 << 20), 3000, -3000, 1 << 20, 0, 1, -1] * ((filters - edges) // 10)
+        outs.append(_conv(b, x, f"narrow{tag}_edges", weights, scales, bias, scale=0.0625, zero_point=0))
     for name, (shape, (sh, sw), padding) in STRIDED16.items():
         x = b.input(f"x_{name}", shape, scale=0.05, zero_point=-7)
         outs.append(_random_conv(b, x, name, 32, scale=0.1, zero_point=2, stride_h=sh, stride_w=sw, padding=padding))
