@@ -119,7 +119,7 @@ def test_edge_channels_meet_accumulators_of_minus_one():
     assert hits >= 4, hits
 
 
-@pytest.mark.parametrize("key", ["m4-dsp", "m4-portable"])
+@pytest.mark.parametrize("key", ["m4-dsp", "m4-portable", "m4-dsp-c"])
 def test_layers_match_reference_on_qemu(key, tmp_path):
     graph = conv_layers()
     assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path, keys=(key,)), random_batch(graph, RECORDS, seed=3))
