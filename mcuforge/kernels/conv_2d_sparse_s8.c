@@ -192,12 +192,15 @@ MCUFORGE_INLINE void conv_sparse_1x1_store(const mcuforge_conv_sparse_params *p,
     if (fast) {
         /* dsp_s8.h's folded form: the nudge 2^(s-1) and the zero point times 2^s added before the shift */
         const int32_t c = p->requant.per_channel ? oc : 0;
-        const int32_t multiplier = p->requant.multiplier[c];
         const int32_t s = -(int32_t)p->requant.shift[c];
-        const int32_t round = (int32_t)((1u << (s - 1)) + ((uint32_t)p->output_offset << s));
+        mcuforge_dsp_channel q;
+        q.bias = 0;
+        q.multiplier = p->requant.multiplier[c];
+        q.round = (int32_t)((1u << (s - 1)) + ((uint32_t)p->output_offset << s));
+        q.shift = s;
+        q.correction = -1;
         for (k = 0; k < n; ++k) {
-            const int32_t high = mcuforge_smmulr((int32_t)((uint32_t)acc[k] << 1), multiplier);
-            out[(size_t)k * out_step] = (int8_t)mcuforge_ssat8((high + (high >> 31) + round) >> s);
+            out[(size_t)k * out_step] = mcuforge_dsp_output(&q, acc[k], MCUFORGE_DSP_FAST, 0, -128, 127);
         }
         return;
     }

@@ -626,8 +626,8 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
 
 #if defined(DW_FAST_ROWS_ASM)
 /* A fast output row, all channels, in assembly: the layer loop calls one of these per output row, at stride 1 or
- * 2 the phases of DW_ASM_PHASES (any row length), or a row of five in one block. Each has an entry point of its own
- * (the emitter picks it), so that a model links one function per stride. */
+ * 2 the phases of DW_ASM_PHASES (any row length), or a row of five or six in one block a channel. Each has an
+ * entry point of its own (the emitter picks it), so that a model links one function per stride. */
 typedef void (*dw_fast_row_fn)(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
                                int8_t *out, const dw_fast_rows *rows);
 #define DW_FAST_ROW_LOCALS \
@@ -668,30 +668,35 @@ static void dw_fast_row_s2(const int16_t *r0, const int16_t *r1, const int16_t *
     "ldr r11, [r3, #" offset "]\n\t" \
     "ldr lr, [r3, #" offset "+4]\n\t" \
     bias
-#define DW_W5_REST(r) \
+#define DW_W5_REST4(r) \
     "smlabb r4, r10, lr, r4\n\t" \
     "smladx r5, r10, lr, r5\n\t" \
     "ldr r9, [" r ", #8]\n\t" \
     "ldr r10, [" r ", #12]\n\t" \
     "smlabb r6, r9, lr, r6\n\t" \
-    "smladx r7, r9, lr, r7\n\t" \
+    "smladx r7, r9, lr, r7\n\t"
+#define DW_W5_REST(r) \
+    DW_W5_REST4(r) \
     "smlad r8, r9, r11, r8\n\t" \
     "smlabb r8, r10, lr, r8\n\t"
-#define DW_W5_ROW0(r, offset) \
+/* A ring row's first words: the first filter row starts the accumulators from the bias (`more` copies it to the
+ * accumulators past r8), the others add to them. */
+#define DW_W5_HEAD0(r, offset, more) \
     DW_W5_LOAD(r, offset, "ldr r4, [r3]\n\t") \
     "smlatb r5, r9, r11, r4\n\t" \
     "smlad r6, r10, r11, r4\n\t" \
     "smlatb r7, r10, r11, r4\n\t" \
     "mov r8, r4\n\t" \
-    "smlad r4, r9, r11, r4\n\t" \
-    DW_W5_REST(r)
-#define DW_W5_ROW(r, offset) \
+    more \
+    "smlad r4, r9, r11, r4\n\t"
+#define DW_W5_HEAD(r, offset) \
     DW_W5_LOAD(r, offset, "") \
     "smlad r4, r9, r11, r4\n\t" \
     "smlatb r5, r9, r11, r5\n\t" \
     "smlad r6, r10, r11, r6\n\t" \
-    "smlatb r7, r10, r11, r7\n\t" \
-    DW_W5_REST(r)
+    "smlatb r7, r10, r11, r7\n\t"
+#define DW_W5_ROW0(r, offset) DW_W5_HEAD0(r, offset, "") DW_W5_REST(r)
+#define DW_W5_ROW(r, offset) DW_W5_HEAD(r, offset) DW_W5_REST(r)
 #define DW_W5_OUT(acc) \
     "add lr, r10, " acc ", asr #31\n\t" \
     "smmlar " acc ", " acc ", r9, lr\n\t" \
@@ -702,6 +707,18 @@ typedef char dw_fast_rows_layout[offsetof(dw_fast_rows, step) == 8 && offsetof(d
                                                                                                             : -1];
 
 #define DW_ARG __attribute__((unused)) /* a naked function reads its arguments in assembly */
+/* The rows of five and six: on to the next channel's table entry and ring rows (r10: ring_next), then the loop's
+ * test against the table's end (r11) and the return. */
+#define DW_W_NEXT_CHANNEL \
+    "add r3, r3, #44\n\t" \
+    "add r0, r0, r10\n\t" \
+    "add r1, r1, r10\n\t" \
+    "add r2, r2, r10\n\t"
+#define DW_W_LOOP_END \
+    "cmp r3, r11\n\t" \
+    "bne 0b\n\t" \
+    "add sp, sp, #20\n\t" \
+    "pop {r4-r11, pc}\n\t"
 __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
                                                   const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
                                                   int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
@@ -728,46 +745,21 @@ __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, cons
         "strb r6, [lr]\n\t"
         "strb r7, [lr, r9]\n\t"
         "strb r8, [lr, r9, lsl #1]\n\t"
-        "add r3, r3, #44\n\t"
-        "add r0, r0, r10\n\t"
-        "add r1, r1, r10\n\t"
-        "add r2, r2, r10\n\t"
+        DW_W_NEXT_CHANNEL
         "add r12, r12, #1\n\t"
-        "cmp r3, r11\n\t"
-        "bne 0b\n\t"
-        "add sp, sp, #20\n\t"
-        "pop {r4-r11, pc}\n\t");
+        DW_W_LOOP_END);
 }
 /* A row of exactly six outputs, stride 1 (VWW's 6x6 maps): as the row of five with a sixth accumulator (r12), the
  * output pointer in a stack slot. Output 4 takes W2 and the bottom lane of W3, output 5 the top lane of W2 and W3
  * crosswise. Stack: step, ring_next, the table's end, the output. */
 #define DW_W6_REST(r) \
-    "smlabb r4, r10, lr, r4\n\t" \
-    "smladx r5, r10, lr, r5\n\t" \
-    "ldr r9, [" r ", #8]\n\t" \
-    "ldr r10, [" r ", #12]\n\t" \
-    "smlabb r6, r9, lr, r6\n\t" \
-    "smladx r7, r9, lr, r7\n\t" \
+    DW_W5_REST4(r) \
     "smlad r8, r9, r11, r8\n\t" \
     "smlatb r12, r9, r11, r12\n\t" \
     "smlabb r8, r10, lr, r8\n\t" \
     "smladx r12, r10, lr, r12\n\t"
-#define DW_W6_ROW0(r, offset) \
-    DW_W5_LOAD(r, offset, "ldr r4, [r3]\n\t") \
-    "smlatb r5, r9, r11, r4\n\t" \
-    "smlad r6, r10, r11, r4\n\t" \
-    "smlatb r7, r10, r11, r4\n\t" \
-    "mov r8, r4\n\t" \
-    "mov r12, r4\n\t" \
-    "smlad r4, r9, r11, r4\n\t" \
-    DW_W6_REST(r)
-#define DW_W6_ROW(r, offset) \
-    DW_W5_LOAD(r, offset, "") \
-    "smlad r4, r9, r11, r4\n\t" \
-    "smlatb r5, r9, r11, r5\n\t" \
-    "smlad r6, r10, r11, r6\n\t" \
-    "smlatb r7, r10, r11, r7\n\t" \
-    DW_W6_REST(r)
+#define DW_W6_ROW0(r, offset) DW_W5_HEAD0(r, offset, "mov r12, r4\n\t") DW_W6_REST(r)
+#define DW_W6_ROW(r, offset) DW_W5_HEAD(r, offset) DW_W6_REST(r)
 __attribute__((naked)) static void dw_fast_row_w6(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
                                                   const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
                                                   int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
@@ -798,14 +790,8 @@ __attribute__((naked)) static void dw_fast_row_w6(const int16_t *r0 DW_ARG, cons
         "add lr, lr, r9, lsl #1\n\t"
         "strb r8, [lr]\n\t"
         "strb r12, [lr, r9]\n\t"
-        "add r3, r3, #44\n\t"
-        "add r0, r0, r10\n\t"
-        "add r1, r1, r10\n\t"
-        "add r2, r2, r10\n\t"
-        "cmp r3, r11\n\t"
-        "bne 0b\n\t"
-        "add sp, sp, #20\n\t"
-        "pop {r4-r11, pc}\n\t");
+        DW_W_NEXT_CHANNEL
+        DW_W_LOOP_END);
 }
 #define DW_FAST_ROW_W6 dw_fast_row_w6
 #define DW_FAST_ROW_ANY(p) ((p)->geom.stride_w == 1 ? dw_fast_row_s1 : dw_fast_row_s2)
@@ -977,7 +963,7 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
 }
 
 #if defined(DW_FAST_ROWS_ASM)
-/* The fast stage in assembly takes the stride at run time: one copy of the layer loop for both fast entries. */
+/* The fast stage in assembly takes the stride at run time: one copy of the layer loop for every fast entry. */
 static void dw_dsp_fast(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
                         int8_t *output, void *scratch, dw_fast_row_fn fast_row) {
     dw_dsp_run(p, input, filter, output, scratch, p->geom.stride_w, MCUFORGE_DSP_FAST, fast_row);
@@ -1068,9 +1054,8 @@ void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const i
         mcuforge_depthwise_conv_s8(p, input, filter, bias, output, scratch); \
     }
 #endif
-DW_ENTRY(_fast, MCUFORGE_DSP_FAST, DW_FAST_ROW_ANY(p))
 DW_ENTRY(_fast_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_LONG)
 DW_ENTRY(_fast_w5, MCUFORGE_DSP_FAST, DW_FAST_ROW_W5)
 DW_ENTRY(_fast_w6, MCUFORGE_DSP_FAST, DW_FAST_ROW_W6)
 DW_ENTRY(_fast_s2_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_S2_LONG)
-DW_ENTRY(_wide, MCUFORGE_DSP_WIDE, DW_FAST_ROW_ANY(p))
+DW_ENTRY(_wide, MCUFORGE_DSP_WIDE, 0) /* no row function: the wide stage runs in C */

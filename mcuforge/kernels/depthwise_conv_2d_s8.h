@@ -30,13 +30,12 @@ typedef struct {
 void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const int8_t *input, const int8_t *filter,
                                 const int32_t *bias, int8_t *output, void *scratch);
 
-/* The same for a layer whose DSP variant takes the fast output stage (dsp_requant MCUFORGE_DSP_FOLDED) or the wide
- * one (MCUFORGE_DSP_GENERAL), with clamp [-128, 127] (the caller's promise). Identical outputs; a build for a core
- * with the DSP extension links only that variant, a build for any other core only the portable code. */
-void mcuforge_depthwise_conv_s8_fast(const mcuforge_depthwise_conv_params *p, const int8_t *input,
-                                     const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
-/* The fast one for stride 1 only (the stride-2 assembly is not linked), any row length (blocks of four outputs,
- * then a pair and a triple as needed). */
+/* The same for a layer whose DSP variant takes the fast output stage (dsp_requant MCUFORGE_DSP_FOLDED: the _fast_
+ * entries, one per row shape) or the wide one (MCUFORGE_DSP_GENERAL: _wide), with clamp [-128, 127] (the caller's
+ * promise). Identical outputs; a build for a core with the DSP extension links only that variant, a build for any
+ * other core only the portable code.
+ * _fast_long: stride 1 only (the stride-2 assembly is not linked), any row length (blocks of four outputs, then a
+ * pair and a triple as needed). */
 void mcuforge_depthwise_conv_s8_fast_long(const mcuforge_depthwise_conv_params *p, const int8_t *input,
                                           const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
 /* The same for stride 2 only (the stride-1 assembly is not linked). */

@@ -203,7 +203,6 @@ void mcuforge_avg_pool_s8(const mcuforge_pool_params *p, const int8_t *input, in
     }
 }
 
-
 void mcuforge_global_avg_pool_s8(const mcuforge_pool_params *p, const int8_t *input, int8_t *output) {
     mcuforge_avg_pool_s8(p, input, output); /* the general kernel is as fast here */
 }

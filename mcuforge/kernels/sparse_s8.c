@@ -63,7 +63,7 @@ int32_t mcuforge_sparse_dot(const int8_t *x, size_t step, const uint8_t *bits, s
     do {                                                                          \
         uint32_t m_ = (mask);                                                     \
         while (m_ != 0u) { /* lowest bit first: the nonzeros are in increasing d */ \
-            const size_t d_ = (at) + (size_t)MCUFORGE_SPARSE_LOWEST_BIT(m_);               \
+            const size_t d_ = (at) + (size_t)MCUFORGE_SPARSE_LOWEST_BIT(m_);      \
             acc += ((int32_t)x[d_ * step] + offset) * (int32_t)*wp++;             \
             m_ &= m_ - 1u;                                                        \
         }                                                                         \
@@ -88,7 +88,7 @@ MCUFORGE_INLINE void sparse_dot_pixels(const int8_t *x, size_t x_step, const uin
     do {                                                                  \
         uint32_t m_ = (byte_mask);                                        \
         while (m_ != 0u) {                                                \
-            const int8_t *xd = x + (at) + (size_t)MCUFORGE_SPARSE_LOWEST_BIT(m_);  \
+            const int8_t *xd = x + (at) + (size_t)MCUFORGE_SPARSE_LOWEST_BIT(m_); \
             const int32_t wv = (int32_t)*wp++;                            \
             a0 += (int32_t)xd[0] * wv;                                    \
             a1 += (int32_t)xd[x_step] * wv;                               \
