@@ -159,28 +159,11 @@ MCUFORGE_INLINE int8_t add_sub_lut_output(const mcuforge_add_sub_params *p, int3
     return (int8_t)mcuforge_clamp(out, p->act_min, p->act_max);
 }
 #else
-#if defined(MCUFORGE_DSP_ASM)
-/* (acc * 2^32 + a * b + 2^31) >> 32: SMMULR with acc added to the high word. */
-MCUFORGE_INLINE int32_t add_sub_smmlar(int32_t a, int32_t b, int32_t acc) {
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-}
-#else
-MCUFORGE_INLINE int32_t add_sub_smmlar(int32_t a, int32_t b, int32_t acc) {
-    /* acc * 2^32 as a product: a left shift of a negative value would be undefined */
-    return (int32_t)(((int64_t)acc * ((int64_t)1 << 32) + (int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
-}
-#endif
-
-/* One output in four instructions after the lookups: t = round + (twice >> 31); SMMLAR twice, m, t; ASR s;
- * SSAT. Exact for multiplier m > 0 and s in [1, 22] (round = 2^(s-1) + zp * 2^s fits):
- * SaturatingRoundingDoublingHighMul(twice / 2, m) is SMMULR(twice, m) (no saturation: |twice| < 2^31), and
- * RoundingDivideByPOT(h, s) is (h + 2^(s-1) - [h < 0]) >> s. Here [twice < 0] replaces [h < 0]: with m > 0
- * they differ only when h == 0 and twice < 0, where (0 + 2^(s-1) - 1) >> s == (0 + 2^(s-1)) >> s == 0 (the
- * zero point's zp * 2^s shifts both alike). SMMLAR adds t to the high word with SMMULR's rounding. */
+/* One output in four instructions after the lookups (dsp_s8.h's mcuforge_dsp_fast_doubled): the tables hold the
+ * rescaled inputs doubled, so their sum is twice TFLite's (exact: twice is even, and |twice| < 2^31 leaves
+ * SaturatingRoundingDoublingHighMul(twice / 2, m) = SMMULR(twice, m) unsaturated). Needs m > 0 and s in [1, 22]. */
 MCUFORGE_INLINE int8_t add_sub_lut_fast(int32_t twice, int32_t multiplier, int32_t round, int32_t shift) {
-    return (int8_t)mcuforge_ssat8(add_sub_smmlar(twice, multiplier, round + (twice >> 31)) >> shift);
+    return mcuforge_dsp_fast_doubled(twice, multiplier, round, shift);
 }
 
 #define ADD_SUB_LUT_FAST(k) y[k] = add_sub_lut_fast(ta[(uint8_t)a[k]] + tb[(uint8_t)b[k]], multiplier, round, shift)

@@ -315,27 +315,10 @@ typedef struct {
     } while (0)
 #endif
 
-/* The fast output stage (dsp_s8.h's MCUFORGE_DSP_FAST) in four instructions, on accumulators that are twice the
- * layer's (a fast layer's table holds the filter words and the bias doubled, so 2 acc costs nothing):
- *     t = round + (acc >> 31); v = SMMLAR(2 acc, m, t) >> shift; SSAT 8.
- * SMMLAR(2 acc, m, t) is t + SMMULR(2 acc, m) = t + high exactly (t 2^32 is added to the 64-bit product before
- * its rounding), so this is dsp_s8.h's (high + (high >> 31) + round) >> shift but for the -1 taken from the sign
- * of acc instead of high. They differ only when acc < 0 and high = 0 (a fast layer has m >= 0; a negative
- * product rounds to 0 at most): then (round - 1) >> s = round >> s, as round = 2^(s-1) + zp 2^s with s >= 1. */
-MCUFORGE_INLINE int32_t dw_smmlar(int32_t a, int32_t b, int32_t acc) {
-#if defined(MCUFORGE_DSP_ASM)
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-#else
-    /* no int64 overflow: |a b| <= 2^62 and the stage's t stays below 2^30 in magnitude */
-    return (int32_t)(((int64_t)a * (int64_t)b + (int64_t)acc * ((int64_t)1 << 32) + ((int64_t)1 << 31)) >> 32);
-#endif
-}
-
+/* The fast output stage in four instructions (dsp_s8.h's mcuforge_dsp_fast_doubled) on accumulators that are twice
+ * the layer's: a fast layer's table holds the filter words and the bias doubled, so 2 acc costs nothing. */
 MCUFORGE_INLINE int8_t dw_fast_output(const mcuforge_dsp_channel *q, int32_t acc2) {
-    const int32_t t = q->round + (acc2 >> 31);
-    return (int8_t)mcuforge_ssat8(dw_smmlar(acc2, q->multiplier, t) >> q->shift);
+    return mcuforge_dsp_fast_doubled(acc2, q->multiplier, q->round, q->shift);
 }
 
 #if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)

@@ -90,6 +90,13 @@ MCUFORGE_INLINE int32_t mcuforge_smmulr(int32_t a, int32_t b) {
     return r;
 }
 
+/* (acc 2^32 + a * b + 2^31) >> 32: SMMULR with acc added to the high word, exactly. */
+MCUFORGE_INLINE int32_t mcuforge_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
 #elif defined(MCUFORGE_DSP_EMULATE)
 #define MCUFORGE_DSP 1
 
@@ -146,6 +153,12 @@ MCUFORGE_INLINE int32_t mcuforge_ssat8(int32_t x) {
 
 MCUFORGE_INLINE int32_t mcuforge_smmulr(int32_t a, int32_t b) {
     return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
+}
+
+/* acc 2^32 as a product: a left shift of a negative value would be undefined; no int64 overflow while
+ * |acc| < 2^30. */
+MCUFORGE_INLINE int32_t mcuforge_smmlar(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)(((int64_t)acc * ((int64_t)1 << 32) + (int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
 }
 
 #endif
@@ -224,6 +237,16 @@ MCUFORGE_INLINE int8_t mcuforge_dsp_output(const mcuforge_dsp_channel *c, int32_
         return (int8_t)mcuforge_ssat8(v);
     }
     return (int8_t)(v < act_min ? act_min : (v > act_max ? act_max : v));
+}
+
+/* The fast stage (MCUFORGE_DSP_FAST: multiplier m >= 0, shift s in [1, 22], clamp [-128, 127]) in four
+ * instructions on a doubled accumulator acc2 = 2 acc (kernels that double their bias and one operand get it for
+ * free): t = round + (acc2 >> 31); SMMLAR(acc2, m, t) >> s; SSAT 8. SMMLAR(acc2, m, t) is t + SMMULR(acc2, m)
+ * = t + high exactly, so this is mcuforge_dsp_output's (high + (high >> 31) + round) >> s but for the -1 taken
+ * from the sign of acc instead of high. They differ only when acc < 0 and high = 0 (m >= 0: a negative product
+ * rounds to 0 at most); then (round - 1) >> s = round >> s, as round = 2^(s-1) + zp 2^s with s >= 1. */
+MCUFORGE_INLINE int8_t mcuforge_dsp_fast_doubled(int32_t acc2, int32_t multiplier, int32_t round, int32_t shift) {
+    return (int8_t)mcuforge_ssat8(mcuforge_smmlar(acc2, multiplier, round + (acc2 >> 31)) >> shift);
 }
 
 #endif /* MCUFORGE_DSP */
