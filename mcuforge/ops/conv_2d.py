@@ -148,7 +148,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         lo, hi = float_activation_range(op, graph)
         params = ctx.params("mcuforge_conv_hybrid_params", {"geom": geom, "filter_scale": w.quant.scale[0],
                                                             "act_min": lo, "act_max": hi})
-        return f"mcuforge_conv_hybrid({params}, {x_ptr}, {ctx.ptr(op.inputs[1])}, {bias}, {y_ptr}, (int8_t *){ctx.scratch()});"
+        w_ptr = ctx.ptr(op.inputs[1])
+        return f"mcuforge_conv_hybrid({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, (int8_t *){ctx.scratch()});"
     ctx.use_kernel("conv_window")
     if x.dtype == "float32":
         ctx.use_kernel("conv_2d_f32")
