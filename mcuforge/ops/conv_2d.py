@@ -135,7 +135,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     if x.dtype == "int8" and is_int4(w):
         ctx.use_kernel("conv_window")
         return _emit_s4(op, graph, ctx)
-    if x.dtype == "int8" and use_sparse(w):  # pruned filters: compressed in flash (ops/conv_2d_sparse.py)
+    if x.dtype == "int8" and use_sparse(w, one_group=_groups(op, graph) == 1):  # compressed (ops/conv_2d_sparse.py)
         return emit_sparse_conv(op, graph, ctx)
     geom = geometry_fields(op, graph)
     x_ptr, y_ptr = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
@@ -262,7 +262,8 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
         shape = graph.tensors[op.inputs[0]].shape
         return shape[1] * shape[2] * shape[3]
     w = graph.tensors[op.inputs[1]]
-    if graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w) or use_sparse(w) or not _dsp_requant(op, graph)[0]:
+    if (graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w) or use_sparse(w, one_group=_groups(op, graph) == 1)
+            or not _dsp_requant(op, graph)[0]):
         return 0
     k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
     gather = k + 4 if in_c % 4 and not _pointwise(op, graph) else 0  # a padded window's bytes, a zero word

@@ -98,15 +98,16 @@ def sparse_bytes(weights: np.ndarray, axis: int = 0) -> int:
     return w.shape[0] * ((w.shape[1] + 7) // 8) + int(np.count_nonzero(w))
 
 
-def use_sparse(tensor, axis: int = 0) -> bool:
+def use_sparse(tensor, axis: int = 0, one_group: bool = True) -> bool:
     """True for constant symmetric int8 weights (not INT4) whose compressed form, one row per index of `axis`,
     is at most MAX_SPARSE_FRACTION of the dense bytes, unless sparse storage is "off" (sparse_storage); with
-    "speed", only 1x1 conv filters with at most MAX_FAST_NONZERO_FRACTION nonzero weights."""
+    "speed", only the filters of 1x1 convs in `one_group` (the pointwise sparse kernel's) with at most
+    MAX_FAST_NONZERO_FRACTION nonzero weights."""
     mode = sparse_mode()
     if (mode == "off" or tensor.dtype != "int8" or tensor.data is None or len(tensor.shape) < 2
             or is_int4(tensor) or tensor.quant is None or tensor.quant.zero_point.any()):
         return False
-    if mode == "speed" and not (len(tensor.shape) == 4 and axis == 0 and tensor.shape[1:3] == (1, 1)
+    if mode == "speed" and not (one_group and len(tensor.shape) == 4 and axis == 0 and tensor.shape[1:3] == (1, 1)
                                 and np.count_nonzero(tensor.data) <= MAX_FAST_NONZERO_FRACTION * tensor.data.size):
         return False
     return sparse_bytes(tensor.data, axis) <= MAX_SPARSE_FRACTION * tensor.data.size
@@ -118,7 +119,8 @@ def sparse_op_weights(op, graph):
     if axis is None or graph.tensors[op.inputs[0]].dtype != "int8":
         return None
     w = graph.tensors[op.inputs[1]]
-    return w if use_sparse(w, axis) else None
+    one_group = op.type != "CONV_2D" or graph.tensors[op.inputs[0]].shape[3] == w.shape[3]
+    return w if use_sparse(w, axis, one_group) else None
 
 
 def flash_saved(graph) -> dict[str, int]:

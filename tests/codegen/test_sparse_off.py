@@ -113,3 +113,22 @@ def test_firmware_build_threads_the_mode(pruned_int8, tmp_path):
         kernels[mode] = {p.stem for p in build.kernel_objects}
     assert "conv_2d_sparse_s8" in kernels["auto"]
     assert not any(k.endswith("_sparse_s8") for k in kernels["off"]) and "conv_2d_s8" in kernels["off"]
+
+
+def test_speed_leaves_grouped_pointwise_convs_dense():
+    """A grouped 1x1 conv would run the general sparse kernel, not the pointwise one: "speed" keeps it dense."""
+    from tests.builders import GraphBuilder
+
+    b = GraphBuilder(seed=3)
+    x = b.input("x", (1, 4, 4, 8), scale=0.05, zero_point=0)
+    weights = b.rng.integers(-127, 128, size=(8, 1, 1, 4))
+    weights[b.rng.random(weights.shape) < 0.9] = 0
+    w = b.const("w", weights, "int8", np.full(8, 0.01, np.float32), np.zeros(8, np.int64), 0)
+    bias = b.int32_bias("bias", 8, 0.05 * 0.01)
+    graph = b.build(b.op("CONV_2D", [x, w, bias], "y", scale=0.1, zero_point=0))
+    op = graph.ops[0]
+    with sparse_storage("auto"):
+        assert sparse_op_weights(op, graph) is not None
+    with sparse_storage("speed"):
+        assert sparse_op_weights(op, graph) is None
+        assert sparse_kernels(graph, sparse="speed") == set()
