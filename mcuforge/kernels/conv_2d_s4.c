@@ -7,13 +7,13 @@
  * taps inside the input, each value plus the input offset. Reads and writes keep the row-window order of
  * conv_window.h. */
 
-MCUFORGE_INLINE int8_t conv_s4_store(const mcuforge_conv_s4_params *p, int32_t oc, int32_t acc) {
+MCUFORGE_INLINE int8_t conv_s4_store(const mcuforge_conv_params *p, int32_t oc, int32_t acc) {
     return mcuforge_conv_output(&p->requant, oc, acc, p->output_offset, p->act_min, p->act_max);
 }
 
 /* `pixels` (1 or 2, the second `x_step` values after the first) whose windows lie inside the input; window
  * top-left at `x`, outputs at `out` (the second pixel's at out + out_c). */
-static void conv_s4_inner(const mcuforge_conv_s4_params *p, const mcuforge_conv_segments *s, const int8_t *x,
+static void conv_s4_inner(const mcuforge_conv_params *p, const mcuforge_conv_segments *s, const int8_t *x,
                           size_t x_step, int32_t pixels, const uint8_t *filter, int8_t *out) {
     const int32_t out_c = p->geom.out_c;
     const size_t filter_size = (size_t)p->geom.kernel_h * (size_t)p->geom.kernel_w * (size_t)p->geom.in_c;
@@ -39,7 +39,7 @@ static void conv_s4_inner(const mcuforge_conv_s4_params *p, const mcuforge_conv_
 }
 
 /* Any pixel, any groups: only the taps inside the input, each input value plus the input offset. */
-static void conv_s4_border(const mcuforge_conv_s4_params *p, const int8_t *image, const uint8_t *filter,
+static void conv_s4_border(const mcuforge_conv_params *p, const int8_t *image, const uint8_t *filter,
                            const int32_t *bias, int32_t y0, int32_t x0, int8_t *out) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t depth = g->in_c / p->groups;
@@ -70,7 +70,7 @@ static void conv_s4_border(const mcuforge_conv_s4_params *p, const int8_t *image
     }
 }
 
-void mcuforge_conv_s4(const mcuforge_conv_s4_params *p, const int8_t *input, const uint8_t *filter,
+void mcuforge_conv_s4(const mcuforge_conv_params *p, const int8_t *input, const uint8_t *filter,
                       const int32_t *bias, int8_t *output) {
     const mcuforge_conv_geometry *g = &p->geom;
     const size_t in_row = (size_t)g->in_w * (size_t)g->in_c;

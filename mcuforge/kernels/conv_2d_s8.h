@@ -4,22 +4,6 @@
 #include "conv_window.h"
 #include "dsp_gemm_s8.h"
 
-typedef struct {
-    mcuforge_conv_geometry geom;
-    int32_t groups;         /* filter depth = in_c / groups; output channel oc reads group oc / (out_c / groups) */
-    int32_t input_offset;   /* -input zero point */
-    int32_t output_offset;  /* output zero point */
-    int32_t act_min;
-    int32_t act_max;
-    /* bias[oc] + input_offset * (sum of filter oc): the accumulator's start when no tap is padded. */
-    const int32_t *bias_folded;
-    mcuforge_requant requant;
-    /* MCUFORGE_DSP_FOLDED or _GENERAL: the form of the DSP variant's requantization that holds for this layer
-     * (dsp_s8.h), and `scratch` holds MCUFORGE_CONV_DSP_SCRATCH bytes; the DSP variant then runs when the
-     * target has the DSP extension. 0: the portable code runs everywhere. */
-    int32_t dsp_requant;
-} mcuforge_conv_params;
-
 /* Scratch of the DSP variant (groups == 1): the channel table (20 bytes a channel), two pixels' input windows
  * widened to q15 pairs, and one window gathered as bytes and a zero word when in_c is not a multiple of 4. */
 #define MCUFORGE_CONV_DSP_SCRATCH(out_c, kernel_values, in_c) \

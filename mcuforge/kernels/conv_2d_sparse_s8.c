@@ -9,7 +9,7 @@
  * the others start from the bias and add (x + input_offset) * w over their inside taps, as TFLite does. Four (or
  * two) neighbouring inside pixels are computed together, each decoded weight feeding all of them. */
 
-MCUFORGE_INLINE int8_t conv_sparse_store(const mcuforge_conv_sparse_params *p, int32_t oc, int32_t acc) {
+MCUFORGE_INLINE int8_t conv_sparse_store(const mcuforge_conv_params *p, int32_t oc, int32_t acc) {
     return mcuforge_conv_output(&p->requant, oc, acc, p->output_offset, p->act_min, p->act_max);
 }
 
@@ -25,7 +25,7 @@ typedef struct {
 
 /* `n` (2 or 4) output pixels side by side whose windows lie inside the input (top-left of the first at
  * (y0, x0)); their outputs at out, out + out_c, ... */
-static void conv_sparse_pixels(const mcuforge_conv_sparse_params *p, const conv_sparse_layout *l,
+static void conv_sparse_pixels(const mcuforge_conv_params *p, const conv_sparse_layout *l,
                                const int8_t *image, const uint8_t *bitmap, const int8_t *values, int32_t y0,
                                int32_t x0, int32_t n, int8_t *out) {
     const mcuforge_conv_geometry *g = &p->geom;
@@ -64,7 +64,7 @@ static void conv_sparse_pixels(const mcuforge_conv_sparse_params *p, const conv_
 }
 
 /* One output pixel, all channels; the window's top-left input coordinate is (y0, x0). */
-static void conv_sparse_pixel(const mcuforge_conv_sparse_params *p, const conv_sparse_layout *l,
+static void conv_sparse_pixel(const mcuforge_conv_params *p, const conv_sparse_layout *l,
                               const int8_t *image, const uint8_t *bitmap, const int8_t *values, const int32_t *bias,
                               int32_t y0, int32_t x0, int8_t *out) {
     const mcuforge_conv_geometry *g = &p->geom;
@@ -111,7 +111,7 @@ static void conv_sparse_pixel(const mcuforge_conv_sparse_params *p, const conv_s
     }
 }
 
-void mcuforge_conv_sparse_s8(const mcuforge_conv_sparse_params *p, const int8_t *input, const uint8_t *bitmap,
+void mcuforge_conv_sparse_s8(const mcuforge_conv_params *p, const int8_t *input, const uint8_t *bitmap,
                              const int8_t *values, const int32_t *bias, int8_t *output) {
     const mcuforge_conv_geometry *g = &p->geom;
     conv_sparse_layout l;
@@ -185,7 +185,7 @@ MCUFORGE_INLINE void conv_sparse_1x1_dot(const int8_t *x, size_t o1, size_t o2, 
 }
 
 /* Channel oc of `n` pixels out_step apart, from their accumulators. */
-MCUFORGE_INLINE void conv_sparse_1x1_store(const mcuforge_conv_sparse_params *p, int32_t oc, const int32_t acc[4],
+MCUFORGE_INLINE void conv_sparse_1x1_store(const mcuforge_conv_params *p, int32_t oc, const int32_t acc[4],
                                            int32_t n, size_t out_step, int8_t *out, int32_t fast) {
     int32_t k;
 #if defined(MCUFORGE_DSP)
@@ -212,7 +212,7 @@ MCUFORGE_INLINE void conv_sparse_1x1_store(const mcuforge_conv_sparse_params *p,
     }
 }
 
-MCUFORGE_INLINE void conv_sparse_1x1(const mcuforge_conv_sparse_params *p, const int8_t *input,
+MCUFORGE_INLINE void conv_sparse_1x1(const mcuforge_conv_params *p, const int8_t *input,
                                      const uint8_t *bitmap, const int8_t *values, int8_t *output, int32_t fast) {
     const mcuforge_conv_geometry *g = &p->geom;
     const size_t in_c = (size_t)g->in_c;
@@ -244,12 +244,12 @@ MCUFORGE_INLINE void conv_sparse_1x1(const mcuforge_conv_sparse_params *p, const
     }
 }
 
-void mcuforge_conv_sparse_1x1_s8(const mcuforge_conv_sparse_params *p, const int8_t *input, const uint8_t *bitmap,
+void mcuforge_conv_sparse_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, const uint8_t *bitmap,
                                  const int8_t *values, int8_t *output) {
     conv_sparse_1x1(p, input, bitmap, values, output, 0);
 }
 
-void mcuforge_conv_sparse_1x1_s8_fast(const mcuforge_conv_sparse_params *p, const int8_t *input,
+void mcuforge_conv_sparse_1x1_s8_fast(const mcuforge_conv_params *p, const int8_t *input,
                                       const uint8_t *bitmap, const int8_t *values, int8_t *output) {
     conv_sparse_1x1(p, input, bitmap, values, output, 1);
 }

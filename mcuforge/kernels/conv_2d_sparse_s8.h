@@ -9,23 +9,12 @@
  * depth = kernel_h * kernel_w * in_c / groups weights in (ky, kx, c) order; for each row a bitmap of
  * (depth + 7) / 8 bytes (bit d % 8 of byte d / 8 set when weight d is nonzero), and, for all rows in order, the
  * nonzero weights packed one after the other. */
-typedef struct {
-    mcuforge_conv_geometry geom;
-    int32_t groups;        /* filter depth = in_c / groups; output channel oc reads group oc / (out_c / groups) */
-    int32_t input_offset;  /* -input zero point */
-    int32_t output_offset; /* output zero point */
-    int32_t act_min;
-    int32_t act_max;
-    /* bias[oc] + input_offset * (sum of filter oc): the accumulator's start when no tap is padded. */
-    const int32_t *bias_folded;
-    mcuforge_requant requant;
-} mcuforge_conv_sparse_params;
 
 /* TFLite's ConvPerChannel: y[oc] = clamp(requant(bias[oc] + sum over the taps inside the input of
  * (x + input_offset) * w[oc]) + output_offset), summing only the nonzero weights (the zero ones add exactly 0).
  * bias may be NULL; it is read only for windows that reach into the padding (never for a 1x1 filter). Output
  * rows are produced in increasing order and only taps inside the input are read (conv_window.h). */
-void mcuforge_conv_sparse_s8(const mcuforge_conv_sparse_params *p, const int8_t *input, const uint8_t *bitmap,
+void mcuforge_conv_sparse_s8(const mcuforge_conv_params *p, const int8_t *input, const uint8_t *bitmap,
                              const int8_t *values, const int32_t *bias, int8_t *output);
 
 /* The same for a 1x1 filter in one group (never padded; any stride), as a sparse matrix product: every pixel
@@ -34,9 +23,9 @@ void mcuforge_conv_sparse_s8(const mcuforge_conv_sparse_params *p, const int8_t 
  * form of dsp_s8.h: the emitter checked that every TFLite shift lies in [-22, -1], every multiplier is positive,
  * every accumulator stays in [-2^30, 2^30) and the clamp is [-128, 127]); elsewhere both compute the portable
  * output stage. */
-void mcuforge_conv_sparse_1x1_s8(const mcuforge_conv_sparse_params *p, const int8_t *input, const uint8_t *bitmap,
+void mcuforge_conv_sparse_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, const uint8_t *bitmap,
                                  const int8_t *values, int8_t *output);
-void mcuforge_conv_sparse_1x1_s8_fast(const mcuforge_conv_sparse_params *p, const int8_t *input,
+void mcuforge_conv_sparse_1x1_s8_fast(const mcuforge_conv_params *p, const int8_t *input,
                                       const uint8_t *bitmap, const int8_t *values, int8_t *output);
 
 #endif

@@ -1,4 +1,5 @@
-/* Window geometry shared by the convolution kernels (CONV_2D and DEPTHWISE_CONV_2D, every dtype variant).
+/* Window geometry and parameters shared by the convolution kernels (CONV_2D and DEPTHWISE_CONV_2D, every dtype
+ * variant).
  *
  * Every convolution kernel walks NHWC output rows in increasing order and, while producing output row r, reads
  * no input row before r * stride_h - pad_top (padded taps are skipped, never read): the planner may place the
@@ -129,6 +130,44 @@ MCUFORGE_INLINE void mcuforge_conv_full_segments(const mcuforge_conv_geometry *g
     s->w_row = (size_t)g->kernel_w * (size_t)g->in_c;
     s->w_col = (size_t)g->in_c;
 }
+
+/* The parameters of every int8 CONV_2D kernel: int8 (conv_2d_s8.h), int4 (conv_2d_s4.h) and bitmap-sparse
+ * (conv_2d_sparse_s8.h) filters. */
+typedef struct {
+    mcuforge_conv_geometry geom;
+    int32_t groups;         /* filter depth = in_c / groups; output channel oc reads group oc / (out_c / groups) */
+    int32_t input_offset;   /* -input zero point */
+    int32_t output_offset;  /* output zero point */
+    int32_t act_min;
+    int32_t act_max;
+    /* bias[oc] + input_offset * (sum of filter oc): the accumulator's start when no tap is padded. */
+    const int32_t *bias_folded;
+    mcuforge_requant requant;
+    /* MCUFORGE_DSP_FOLDED or _GENERAL: the form of the DSP variant's requantization that holds for this layer
+     * (dsp_s8.h); the int8 kernel's `scratch` then holds MCUFORGE_CONV_DSP_SCRATCH bytes and its DSP variant runs
+     * when the target has the DSP extension. 0: the portable code runs everywhere. The int4 and sparse kernels
+     * do not read it (the emitter picks the sparse pointwise kernel's entry point by it). */
+    int32_t dsp_requant;
+} mcuforge_conv_params;
+
+/* The parameters of every int8 DEPTHWISE_CONV_2D kernel: int8, int4 (which reads neither bias_folded nor
+ * dsp_requant) and bitmap-sparse (which does not read dsp_requant) filters. */
+typedef struct {
+    mcuforge_conv_geometry geom; /* out_c = in_c * depth_multiplier */
+    int32_t depth_multiplier;    /* output channel oc filters input channel oc / depth_multiplier */
+    int32_t input_offset;        /* -input zero point */
+    int32_t output_offset;       /* output zero point */
+    int32_t act_min;
+    int32_t act_max;
+    /* bias[oc] + input_offset * (sum of the filter's taps for oc): the accumulator's start when no tap is padded. */
+    const int32_t *bias_folded;
+    mcuforge_requant requant;
+    /* MCUFORGE_DSP_FOLDED or _GENERAL: a 3x3 filter, depth multiplier 1, no dilation, stride_w 1 or 2, the
+     * form of the DSP variant's requantization that holds for this layer (dsp_s8.h), and `scratch` holds
+     * MCUFORGE_DEPTHWISE_DSP_SCRATCH bytes; the DSP variant then runs when the target has the DSP extension.
+     * 0: the portable code runs everywhere. */
+    int32_t dsp_requant;
+} mcuforge_depthwise_conv_params;
 
 /* The int8 output stage: the accumulator of output channel oc requantized, plus the output zero point, clamped to
  * the fused activation's range. */

@@ -5,12 +5,12 @@
  * 2j + 1 share one byte at every tap, so channels are taken in pairs, each byte decoded once for both. Reads and
  * writes keep the row-window order of conv_window.h. */
 
-MCUFORGE_INLINE int8_t depthwise_s4_store(const mcuforge_depthwise_conv_s4_params *p, int32_t oc, int32_t acc) {
+MCUFORGE_INLINE int8_t depthwise_s4_store(const mcuforge_depthwise_conv_params *p, int32_t oc, int32_t acc) {
     return mcuforge_conv_output(&p->requant, oc, acc, p->output_offset, p->act_min, p->act_max);
 }
 
 /* Every output channel of the pixel whose window's top-left tap is input (y0, x0). */
-static void depthwise_s4_pixel(const mcuforge_depthwise_conv_s4_params *p, const int8_t *image,
+static void depthwise_s4_pixel(const mcuforge_depthwise_conv_params *p, const int8_t *image,
                                const uint8_t *filter, const int32_t *bias, int32_t y0, int32_t x0, int8_t *out) {
     const mcuforge_conv_geometry *g = &p->geom;
     const size_t in_row = (size_t)g->in_w * (size_t)g->in_c;
@@ -59,7 +59,7 @@ static void depthwise_s4_pixel(const mcuforge_depthwise_conv_s4_params *p, const
     }
 }
 
-void mcuforge_depthwise_conv_s4(const mcuforge_depthwise_conv_s4_params *p, const int8_t *input,
+void mcuforge_depthwise_conv_s4(const mcuforge_depthwise_conv_params *p, const int8_t *input,
                                 const uint8_t *filter, const int32_t *bias, int8_t *output) {
     const mcuforge_conv_geometry *g = &p->geom;
     mcuforge_conv_cursor at;

@@ -4,23 +4,6 @@
 #include "conv_window.h"
 #include "dsp_s8.h"
 
-typedef struct {
-    mcuforge_conv_geometry geom; /* out_c = in_c * depth_multiplier */
-    int32_t depth_multiplier;    /* output channel oc filters input channel oc / depth_multiplier */
-    int32_t input_offset;        /* -input zero point */
-    int32_t output_offset;       /* output zero point */
-    int32_t act_min;
-    int32_t act_max;
-    /* bias[oc] + input_offset * (sum of the filter's taps for oc): the accumulator's start when no tap is padded. */
-    const int32_t *bias_folded;
-    mcuforge_requant requant;
-    /* MCUFORGE_DSP_FOLDED or _GENERAL: a 3x3 filter, depth multiplier 1, no dilation, stride_w 1 or 2, the
-     * form of the DSP variant's requantization that holds for this layer (dsp_s8.h), and `scratch` holds
-     * MCUFORGE_DEPTHWISE_DSP_SCRATCH bytes; the DSP variant then runs when the target has the DSP extension.
-     * 0: the portable code runs everywhere. */
-    int32_t dsp_requant;
-} mcuforge_depthwise_conv_params;
-
 /* Scratch of the DSP variant: the channel table and the filter as q15 pairs (44 bytes a channel), and three
  * input rows widened channel by channel to `width` values (see depthwise_conv_2d_s8.c). */
 #define MCUFORGE_DEPTHWISE_DSP_SCRATCH(channels, width) \

@@ -5,7 +5,7 @@
  * apart in NHWC) are multiplied, the padded ones only advance the pointer past their nonzeros. */
 
 /* One output pixel, all channels; the window's top-left input coordinate is (y0, x0). */
-static void depthwise_sparse_pixel(const mcuforge_depthwise_conv_sparse_params *p, const int8_t *image,
+static void depthwise_sparse_pixel(const mcuforge_depthwise_conv_params *p, const int8_t *image,
                                    const uint8_t *bitmap, const int8_t *values, const int32_t *bias, int32_t y0,
                                    int32_t x0, int8_t *out) {
     const mcuforge_conv_geometry *g = &p->geom;
@@ -41,7 +41,7 @@ static void depthwise_sparse_pixel(const mcuforge_depthwise_conv_sparse_params *
     }
 }
 
-void mcuforge_depthwise_conv_sparse_s8(const mcuforge_depthwise_conv_sparse_params *p, const int8_t *input,
+void mcuforge_depthwise_conv_sparse_s8(const mcuforge_depthwise_conv_params *p, const int8_t *input,
                                        const uint8_t *bitmap, const int8_t *values, const int32_t *bias,
                                        int8_t *output) {
     const mcuforge_conv_geometry *g = &p->geom;

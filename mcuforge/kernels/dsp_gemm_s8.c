@@ -82,7 +82,6 @@ void mcuforge_dsp_narrow_records(uint32_t *records, const uint32_t *weights, con
     }
 }
 
-
 /* One pixel's 16 values (v0..v3) into its rows of blocks A and B. */
 MCUFORGE_INLINE void narrow16_pixel(uint32_t *a, uint32_t *b, uint32_t v0, uint32_t v1, uint32_t v2, uint32_t v3) {
     a[0] = mcuforge_sxtb16(v0);
@@ -129,7 +128,6 @@ void mcuforge_dsp_narrow16_records(uint32_t *records, const uint32_t *block_a, c
         records[11] = (uint32_t)table->shift;
     }
 }
-
 
 #if defined(MCUFORGE_DSP_ASM) && defined(__thumb2__)
 /* The pass in assembly (dsp_gemm_s8.h): r0-r3 the filter's weights, r4 twice its bias, r5 its multiplier, r6 its

@@ -19,9 +19,9 @@ from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
 from mcuforge.ops.conv_2d_sparse import emit_sparse_conv
 from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, ConvGeometry, centered_input,
-                                      check_conv_tensors, check_window_attrs, constant_dead_channels, conv_geometry,
-                                      dsp_requant, finish_conv, float_activation_range, folded_bias, geometry_fields,
-                                      is_hybrid, output_multipliers, row_window)
+                                      check_conv_tensors, check_window_attrs, conv_geometry, conv_int8_requant,
+                                      finish_conv, float_activation_range, folded_bias, geometry_fields, is_hybrid,
+                                      output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
 from mcuforge.quant.sparse import use_sparse
@@ -193,7 +193,7 @@ def _emit_s4(op: Op, graph: Graph, ctx) -> str:
     ctx.use_kernel("conv_2d_s4")
     lo, hi = output_activation_range(op, graph)
     filter_sums = w.data.reshape(w.shape[0], -1).astype(np.int64).sum(axis=1)
-    params = ctx.params("mcuforge_conv_s4_params", {
+    params = ctx.params("mcuforge_conv_params", {
         "geom": geometry_fields(op, graph), "groups": _groups(op, graph), "input_offset": -x.quant.scalar_zero_point,
         "output_offset": y.quant.scalar_zero_point, "act_min": lo, "act_max": hi,
         "bias_folded": ctx.const_array("bias_folded", folded_bias(op, graph, filter_sums)),
@@ -206,22 +206,9 @@ def _emit_s4(op: Op, graph: Graph, ctx) -> str:
 
 
 def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """The int8 kernel's (`dsp_requant`, `bias_folded`, (multipliers, shifts)): the form of its DSP variant's
-    requantization (conv_common.dsp_requant), 0 when the layer cannot take the DSP variant (grouped, or a
-    requantization outside both forms), the folded bias and the per-channel requantization. A pointwise kernel
-    reads only the folded bias: its pruned channels requantize their constant output the folded way
-    (conv_common.constant_dead_channels)."""
-    w = graph.tensors[op.inputs[1]]
-    flat = w.data.reshape(w.shape[0], -1).astype(np.int64)
-    abs_sums = np.abs(flat).sum(axis=1)
-    start = folded_bias(op, graph, flat.sum(axis=1))
-    requant = output_multipliers(op, graph, w.shape[0])
-    if _groups(op, graph) != 1:
-        return 0, start, requant
-    if _pointwise(op, graph):
-        start, *requant = constant_dead_channels(op, graph, start, abs_sums, *requant)
-    form, start = dsp_requant(op, graph, start, abs_sums, *requant)
-    return form, start, tuple(requant)
+    """The int8 kernel's (`dsp_requant`, `bias_folded`, (multipliers, shifts)) (conv_common.conv_int8_requant);
+    the pointwise kernel reads only the folded bias."""
+    return conv_int8_requant(op, graph, folded_only=_pointwise(op, graph))
 
 
 def _pointwise(op: Op, graph: Graph) -> bool:

@@ -8,12 +8,9 @@ one group (never padded) takes the pointwise kernel, a sparse matrix product wit
 
 from __future__ import annotations
 
-import numpy as np
-
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range
-from mcuforge.ops.conv_common import (DSP_FOLDED, constant_dead_channels, dsp_requant, folded_bias, geometry_fields,
-                                      output_multipliers)
+from mcuforge.ops.conv_common import DSP_FOLDED, conv_int8_requant, geometry_fields
 from mcuforge.quant.sparse import sparse_weights
 
 KERNEL = "conv_2d_sparse_s8"
@@ -30,23 +27,16 @@ def emit_sparse_conv(op: Op, graph: Graph, ctx) -> str:
     lo, hi = output_activation_range(op, graph)
     geom = geometry_fields(op, graph)
     groups = x.shape[3] // w.shape[3]
-    flat = w.data.reshape(w.shape[0], -1).astype(np.int64)
-    start = folded_bias(op, graph, flat.sum(axis=1))
-    requant = output_multipliers(op, graph, w.shape[0])
     # A 1x1 filter in one group is never padded: every pixel starts from the folded bias, the bias is not read,
-    # so pruned channels may requantize their constant output the folded way (conv_common.constant_dead_channels).
+    # so pruned channels may requantize their constant output the folded way; its kernel has the DSP output stage.
     pointwise = w.shape[1] == w.shape[2] == 1 and groups == 1 and geom["pad_top"] == geom["pad_left"] == 0
-    form = 0
-    if pointwise:
-        abs_sums = np.abs(flat).sum(axis=1)
-        start, *requant = constant_dead_channels(op, graph, start, abs_sums, *requant)
-        form, start = dsp_requant(op, graph, start, abs_sums, *requant)
-    params = ctx.params("mcuforge_conv_sparse_params", {
+    form, start, requant = conv_int8_requant(op, graph, folded_only=True, dsp=pointwise)
+    params = ctx.params("mcuforge_conv_params", {
         "geom": geom, "groups": groups,
         "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
         "act_min": lo, "act_max": hi,
         "bias_folded": ctx.const_array("bias_folded", start),
-        "requant": ctx.requant(*requant)})
+        "requant": ctx.requant(*requant), "dsp_requant": form})
     args = f"{params}, {ctx.ptr(op.inputs[0])}, {bitmap}, {values}"
     if pointwise:
         fast = "_fast" if form == DSP_FOLDED and (lo, hi) == (-128, 127) else ""

@@ -263,6 +263,25 @@ def constant_dead_channels(op: Op, graph: Graph, start: np.ndarray, weight_abs_s
     return start, multipliers, shifts
 
 
+def conv_int8_requant(op: Op, graph: Graph, folded_only: bool, dsp: bool = True
+                      ) -> tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """An int8 CONV_2D's (`dsp_requant`, accumulator starts, (multipliers, shifts)): the DSP requantization form
+    (dsp_requant; 0 for a grouped conv or `dsp` False), the folded bias and the per-channel requantization. A
+    kernel that reads only the folded bias (`folded_only`: a 1x1 filter, never padded) has its pruned channels
+    requantize their constant output the folded way (constant_dead_channels)."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    flat = w.data.reshape(w.shape[0], -1).astype(np.int64)
+    start = folded_bias(op, graph, flat.sum(axis=1))
+    requant = output_multipliers(op, graph, w.shape[0])
+    if not dsp or x.shape[3] != w.shape[3]:
+        return 0, start, requant
+    abs_sums = np.abs(flat).sum(axis=1)
+    if folded_only:
+        start, *requant = constant_dead_channels(op, graph, start, abs_sums, *requant)
+    form, start = dsp_requant(op, graph, start, abs_sums, *requant)
+    return form, start, tuple(requant)
+
+
 def row_window(op: Op, graph: Graph) -> tuple[int, int]:
     """(stride_h, pad_top): the conv kernels read no input row before r * stride_h - pad_top for output row r."""
     g = conv_geometry(op, graph)

@@ -106,7 +106,7 @@ def _emit_s4(op: Op, graph: Graph, ctx, fields: dict) -> str:
     ctx.use_kernel("int4_s8", rounding_neutral=True)
     ctx.use_kernel("depthwise_conv_2d_s4")
     lo, hi = output_activation_range(op, graph)
-    params = ctx.params("mcuforge_depthwise_conv_s4_params", {
+    params = ctx.params("mcuforge_depthwise_conv_params", {
         **fields, "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
         "act_min": lo, "act_max": hi, "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3]))})
     bias = ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")

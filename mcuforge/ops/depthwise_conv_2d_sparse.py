@@ -24,7 +24,7 @@ def emit_sparse_depthwise(op: Op, graph: Graph, ctx) -> str:
     bitmap, values = sparse_weights(ctx, op.inputs[1], CHANNEL_AXIS)
     lo, hi = output_activation_range(op, graph)
     filter_sums = w.data.reshape(-1, w.shape[3]).sum(axis=0, dtype="int64")
-    params = ctx.params("mcuforge_depthwise_conv_sparse_params", {
+    params = ctx.params("mcuforge_depthwise_conv_params", {
         "geom": geometry_fields(op, graph), "depth_multiplier": w.shape[3] // x.shape[3],
         "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
         "act_min": lo, "act_max": hi,
