@@ -177,10 +177,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         w_ptr = ctx.weights(op.inputs[1], stored=padded, ctype="int8_t", note=FILTER_PADDING_NOTE)
     else:
         w_ptr = ctx.ptr(op.inputs[1])
-    # the _fast/_wide entry points link only the DSP variant's output stage of the layer (kernels/conv_2d_s8.h)
-    full_range = (lo, hi) == (-128, 127) and _groups(op, graph) == 1
-    fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if full_range else ""
-    fast = (_narrow(op, graph) or fast) if fast == "_fast" else fast
+    fast = _dsp_entry(op, graph, dsp)
     if pointwise:
         return f"mcuforge_conv_1x1_s8{fast}({params}, {x_ptr}, {w_ptr}, {y_ptr}, {scratch});"
     return f"mcuforge_conv_s8{fast}({params}, {x_ptr}, {w_ptr}, {bias}, {y_ptr}, {scratch});"
@@ -209,6 +206,15 @@ def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray, tuple[np.ndarra
     """The int8 kernel's (`dsp_requant`, `bias_folded`, (multipliers, shifts)) (conv_common.conv_int8_requant);
     the pointwise kernel reads only the folded bias."""
     return conv_int8_requant(op, graph, folded_only=_pointwise(op, graph))
+
+
+def _dsp_entry(op: Op, graph: Graph, form: int) -> str:
+    """The entry point's suffix for a layer of DSP requantization `form`: "_fast"/"_wide" link only the DSP
+    variant's output stage the layer needs (kernels/conv_2d_s8.h; clamp [-128, 127], one group), "_narrow"/
+    "_narrow16" the weight-stationary kernels of a fast layer of their shape, "" the generic entry."""
+    full_range = output_activation_range(op, graph) == (-128, 127) and _groups(op, graph) == 1
+    fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(form, "") if full_range else ""
+    return (_narrow(op, graph) or fast) if fast == "_fast" else fast
 
 
 def _pointwise(op: Op, graph: Graph) -> bool:
@@ -242,20 +248,22 @@ def _narrow(op: Op, graph: Graph) -> str:
 
 def scratch_bytes(op: Op, graph: Graph) -> int:
     """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
-    MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), reserved whatever the
-    target: the same library runs the DSP variant on cores with the DSP extension, portable code elsewhere. The
-    int4 and sparse kernels need none."""
+    MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), or the narrow kernels' more,
+    reserved whatever the target: the same library runs the DSP variant on cores with the DSP extension, portable
+    code elsewhere. The int4 and sparse kernels need none."""
     if is_hybrid(op, graph):
         shape = graph.tensors[op.inputs[0]].shape
         return shape[1] * shape[2] * shape[3]
     w = graph.tensors[op.inputs[1]]
-    if (graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w) or use_sparse(w, one_group=_groups(op, graph) == 1)
-            or not _dsp_requant(op, graph)[0]):
+    if (graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w)
+            or use_sparse(w, one_group=_groups(op, graph) == 1)):
+        return 0
+    form = _dsp_requant(op, graph)[0]
+    if not form:
         return 0
     k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
     gather = k + 4 if in_c % 4 and not _pointwise(op, graph) else 0  # a padded window's bytes, a zero word
-    narrow = {"_narrow": NARROW_SCRATCH, "_narrow16": NARROW16_SCRATCH}.get(_narrow(op, graph), 0)
-    narrow = narrow if _dsp_requant(op, graph)[0] == DSP_FOLDED else 0
+    narrow = {"_narrow": NARROW_SCRATCH, "_narrow16": NARROW16_SCRATCH}.get(_dsp_entry(op, graph, form), 0)
     return max(20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + gather, narrow)
 
 
