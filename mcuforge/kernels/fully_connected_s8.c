@@ -54,28 +54,35 @@ static void fc_dsp(const mcuforge_fc_params *p, const int8_t *input, const int8_
 
 void mcuforge_fully_connected_s8(const mcuforge_fc_params *p, const int8_t *input, const int8_t *weights,
                                  const int32_t *bias, int8_t *output) {
-    int32_t b;
-    int32_t u;
-    int32_t d;
 #if defined(MCUFORGE_DSP)
     if (p->weights_offset == 0) {
         fc_dsp(p, input, weights, bias, output);
         return;
     }
 #endif
+    mcuforge_fully_connected_s8_small(p, input, weights, bias, output);
+}
+
+/* The portable loop: one unit at a time, one MAC per step, the output stage inlined once. The offsets are locals
+ * so that they stay in registers next to the output stage's. */
+void mcuforge_fully_connected_s8_small(const mcuforge_fc_params *p, const int8_t *input, const int8_t *weights,
+                                       const int32_t *bias, int8_t *output) {
+    const int32_t depth = p->depth;
+    const int32_t input_offset = p->input_offset;
+    const int32_t weights_offset = p->weights_offset;
+    int32_t b;
+    int32_t u;
+    int32_t d;
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *x = input + (size_t)b * (size_t)p->depth;
+        const int8_t *w = weights;
         for (u = 0; u < p->units; ++u) {
-            const int8_t *w = weights + (size_t)u * (size_t)p->depth;
-            int32_t acc = 0;
-            for (d = 0; d < p->depth; ++d) {
-                acc += ((int32_t)x[d] + p->input_offset) * ((int32_t)w[d] + p->weights_offset);
+            int32_t acc = bias ? bias[u] : 0;
+            for (d = 0; d < depth; ++d) {
+                acc += ((int32_t)input[d] + input_offset) * ((int32_t)*w++ + weights_offset);
             }
-            if (bias) {
-                acc += bias[u];
-            }
-            output[(size_t)b * (size_t)p->units + (size_t)u] = fc_output(p, u, acc);
+            *output++ = fc_output(p, u, acc);
         }
+        input += depth;
     }
 }
 
@@ -87,6 +94,6 @@ void mcuforge_fully_connected_s8_sym(const mcuforge_fc_params *p, const int8_t *
 #if defined(MCUFORGE_DSP)
     fc_dsp(p, input, weights, bias, output);
 #else
-    mcuforge_fully_connected_s8(p, input, weights, bias, output);
+    mcuforge_fully_connected_s8_small(p, input, weights, bias, output);
 #endif
 }

@@ -208,6 +208,30 @@ void mcuforge_global_avg_pool_s8(const mcuforge_pool_params *p, const int8_t *in
 }
 #endif
 
+void mcuforge_global_avg_pool_s8_small(const mcuforge_pool_params *p, const int8_t *input, int8_t *output) {
+    const int32_t channels = p->channels;
+    const int32_t count = p->in_h * p->in_w;
+    const int32_t half = count / 2;
+    int32_t b;
+    int32_t c;
+    int32_t t;
+    for (b = 0; b < p->batches; ++b) {
+        for (c = 0; c < channels; ++c) {
+            const int8_t *tap = input + c;
+            int32_t sum = 0;
+            for (t = 0; t < count; ++t) {
+                sum += *tap;
+                tap += channels;
+            }
+            /* C division truncates toward zero; adding half the count first rounds half away. */
+            sum = (sum + (sum > 0 ? half : -half)) / count;
+            output[c] = (int8_t)mcuforge_clamp(sum, p->act_min, p->act_max);
+        }
+        input += count * channels;
+        output += channels;
+    }
+}
+
 void mcuforge_max_pool_s8(const mcuforge_pool_params *p, const int8_t *input, int8_t *output) {
     int32_t b;
     int32_t oy;

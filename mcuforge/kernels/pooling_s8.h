@@ -34,6 +34,11 @@ void mcuforge_avg_pool_s8(const mcuforge_pool_params *p, const int8_t *input, in
  * none of the general kernel's window bookkeeping. */
 void mcuforge_global_avg_pool_s8(const mcuforge_pool_params *p, const int8_t *input, int8_t *output);
 
+/* The same, one channel at a time with one tap a step on every core: about 250 B less flash than the DSP variant
+ * at some 6 more cycles a tap, for small pools (ops/pooling.py picks it). Writes channel c after reading all its
+ * taps, like the other kernels' output row after its window. */
+void mcuforge_global_avg_pool_s8_small(const mcuforge_pool_params *p, const int8_t *input, int8_t *output);
+
 /* reference_integer_ops::MaxPool. */
 void mcuforge_max_pool_s8(const mcuforge_pool_params *p, const int8_t *input, int8_t *output);
 

@@ -104,8 +104,29 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         **dims, "input_offset": -x.quant.scalar_zero_point, "weights_offset": weights_offset,
         "output_offset": graph.tensors[op.outputs[0]].quant.scalar_zero_point, "act_min": lo, "act_max": hi,
         "requant": ctx.requant(*output_multipliers(op, graph))})
-    entry = "mcuforge_fully_connected_s8_sym" if weights_offset == 0 else "mcuforge_fully_connected_s8"
+    if small_fc_graph(graph):
+        entry = "mcuforge_fully_connected_s8_small"
+    else:
+        entry = "mcuforge_fully_connected_s8_sym" if weights_offset == 0 else "mcuforge_fully_connected_s8"
     return f"{entry}({params}, {args});"
+
+
+# Below this many MACs in all of a graph's dense int8 FC layers together, every one of them runs the portable loop
+# (mcuforge_fully_connected_s8_small): ~390 B less flash than the DSP variant on an Armv7E-M core (278 B against
+# 672 on the M4), for ~7 cycles a MAC more (~30 k cycles at the limit; vww, kws and ic have 512 to 768 FC MACs).
+# A graph-wide choice, so no build links both loops.
+SMALL_FC_MACS = 4096
+
+
+def _dense_int8_fc(op: Op, graph: Graph) -> bool:
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    return x.dtype == "int8" and not is_int4(w) and not use_sparse(w)
+
+
+def small_fc_graph(graph: Graph) -> bool:
+    """Whether the graph's dense int8 FC layers are few and tiny enough for the portable loop alone."""
+    layers = [op for op in graph.ops if op.type == "FULLY_CONNECTED" and _dense_int8_fc(op, graph)]
+    return sum(macs(op, graph) for op in layers) <= SMALL_FC_MACS
 
 
 def _emit_s4(op: Op, graph: Graph, ctx, dims: dict, bias: str) -> str:

@@ -9,7 +9,8 @@ Layout of the output directory (written atomically, like `mcuforge compile`):
 The library is compiled with -std=c99 -Wall -Wextra -Werror -pedantic -O2 (-O2 as the host build, so both run
 the same code shape; pass opt="-Os" for the smallest image), -ffunction-sections -fdata-sections so the
 linker drops what is unused, and -g, which adds debug sections only (the per-layer instruction count maps
-addresses to schedule lines with it) and changes no code."""
+addresses to schedule lines with it) and changes no code. The runner (startup, main) is compiled with -Os: it is
+the harness around the model and runs outside the measured inference."""
 
 from __future__ import annotations
 
@@ -34,8 +35,13 @@ LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "--specs=rdimon.specs", "-W
 DEFAULT_STACK_BYTES = 32 * 1024
 CROSS_GCC = "arm-none-eabi-gcc"
 
-# File names the runner's main reads and writes through semihosting (relative to QEMU's working directory).
-RUNNER_INPUT, RUNNER_OUTPUT, RUNNER_STATS = "mcuforge_in.bin", "mcuforge_out.bin", "mcuforge_stats.txt"
+# File names the runner's main reads and writes through semihosting (relative to QEMU's working directory); the
+# output file ends with RUNNER_TRAILER_WORDS uint32 words: the record count, then the deepest stack.
+RUNNER_INPUT, RUNNER_OUTPUT = "mcuforge_in.bin", "mcuforge_out.bin"
+RUNNER_TRAILER_WORDS = 2
+# The startup and the runner are the test harness, not the model: compiled for size whatever `opt` the library
+# gets (they run once per boot, outside the measured inference).
+RUNNER_OPT = "-Os"
 RUNNER_RAM = "mcuforge_ram"  # runner_main.c's buffer: the arena, then records that found no room in it
 
 
@@ -108,7 +114,7 @@ def render_runner_main(graph: Graph, name: str, io: IoPlacement, io_in_arena: bo
                              f"            break;\n        }}")
             else:
                 writes.append(f"        if (!transfer(SYS_WRITE, out, {symbol}, {bytes_})) {{\n"
-                              f"            return 1;\n        }}")
+                              f"            return STATUS_WRITE_FAILED;\n        }}")
     return _fill((HERE / "runner_main.c").read_text(), NAME=name, RAM_SIZE=str(io.ram_size),
                  BUFFERS="\n".join(buffers),
                  READ="\n".join(reads), WRITE="\n".join(writes), ARGS=", ".join(args + ["mcuforge_ram"]))
@@ -165,8 +171,10 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
                    firmware / "startup_cortex_m.c", firmware / "main.c"]
         for src in sources:
             # runner objects get a prefix so no model name can collide with them
-            dst = obj / (f"runner_{src.stem}.o" if src.parent == firmware else f"{src.stem}.o")
-            run_tool([gcc, *cflags, "-c", str(src), "-o", str(dst)], f"{profile.name}: compiling {src.name}")
+            runner = src.parent == firmware
+            dst = obj / (f"runner_{src.stem}.o" if runner else f"{src.stem}.o")
+            run_tool([gcc, *cflags, *([RUNNER_OPT] if runner else []), "-c", str(src), "-o", str(dst)],
+                     f"{profile.name}: compiling {src.name}")
             objects[dst.stem] = dst
         elf, map_file = tmp / f"{prefix}.elf", tmp / f"{prefix}.map"
         # -lm after the objects: float kernels call expf/tanhf

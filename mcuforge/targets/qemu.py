@@ -1,7 +1,8 @@
 """The `qemu` engine: boot a bare-metal build on QEMU's MPS2 board for its core and run input records through it.
 
 The runner's main (runner_main.c) reads every record of one input file through semihosting, so a whole
-batch runs in one boot; QEMU exits with main's status (semihosting SYS_EXIT_EXTENDED)."""
+batch runs in one boot; QEMU exits with main's status (semihosting SYS_EXIT_EXTENDED), which RUNNER_STATUS
+explains."""
 
 from __future__ import annotations
 
@@ -16,12 +17,17 @@ import numpy as np
 from mcuforge.errors import McuforgeError, ToolchainError
 from mcuforge.ir import Graph
 from mcuforge.runtime.reference import check_inputs
-from mcuforge.targets.build import RUNNER_INPUT, RUNNER_OUTPUT, RUNNER_STATS, FirmwareBuild, build_firmware
+from mcuforge.targets.build import (RUNNER_INPUT, RUNNER_OUTPUT, RUNNER_TRAILER_WORDS, FirmwareBuild,
+                                   build_firmware)
 from mcuforge.targets.profiles import PROFILES, buildable_profile
 
 QEMU = "qemu-system-arm"
 DEFAULT_TIMEOUT_S = 120.0
 QEMU_TARGETS_HINT = "targets that run on QEMU: " + ", ".join(n for n, p in PROFILES.items() if p.qemu)
+# What the exit statuses of `mcuforge build`'s runner mean (runner_main.c's STATUS_*; the runner prints nothing,
+# to keep its strings out of the measured flash). 1 is the startup's fault handler, which prints its own line.
+RUNNER_STATUS = {1: "processor fault", 2: f"cannot open {RUNNER_INPUT} or {RUNNER_OUTPUT}",
+                 3: "inference failed (invoke returned non-zero)", 4: f"cannot write {RUNNER_OUTPUT}"}
 
 
 @dataclass
@@ -46,9 +52,10 @@ def qemu_command(build: FirmwareBuild) -> list[str]:
             "-semihosting-config", "enable=on,target=native", "-kernel", str(build.elf)]
 
 
-def boot(build, workdir: Path, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+def boot(build, workdir: Path, timeout: float = DEFAULT_TIMEOUT_S, statuses: dict[int, str] | None = None) -> None:
     """Run `build` (anything with .elf and .profile: a FirmwareBuild, app_firmware.AppFirmware) on QEMU until main
-    returns, with `workdir` as the directory its semihosting files are opened in; an error unless it exits 0."""
+    returns, with `workdir` as the directory its semihosting files are opened in; an error unless it exits 0.
+    `statuses` explains the main's non-zero exit statuses in that error."""
     command = qemu_command(build)
     try:
         result = subprocess.run(command, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -58,6 +65,8 @@ def boot(build, workdir: Path, timeout: float = DEFAULT_TIMEOUT_S) -> None:
                              "(hung or too slow; raise the timeout)") from None
     if result.returncode != 0:
         said = (result.stdout + result.stderr).strip()[-500:] or "(no output)"
+        if statuses and result.returncode in statuses:
+            said = f"{statuses[result.returncode]}; {said}"
         raise ToolchainError(f"{build.elf.name} on {build.profile.qemu.machine} exited with status "
                              f"{result.returncode}: {said}")
 
@@ -83,10 +92,14 @@ def _read_records(raw: bytes, graph: Graph, count: int) -> list[list[np.ndarray]
     return outputs
 
 
-def _read_stats(path: Path) -> dict[str, int]:
-    if not path.exists():
-        return {}
-    return {key: int(value) for key, value in (line.split() for line in path.read_text().splitlines() if line)}
+def _split_trailer(raw: bytes, build: FirmwareBuild) -> tuple[bytes, dict[str, int]]:
+    """The output records and the runner's trailer (record count, deepest stack) at the end of its output file."""
+    size = 4 * RUNNER_TRAILER_WORDS
+    if len(raw) < size:
+        raise ToolchainError(f"{build.elf.name}: the runner wrote {len(raw)} bytes, fewer than its {size}-byte "
+                             "trailer")
+    records, stack_max = np.frombuffer(raw[-size:], dtype="<u4").tolist()
+    return raw[:-size], {"records": records, "stack_max": stack_max}
 
 
 def run_qemu(build: FirmwareBuild, batch, timeout: float = DEFAULT_TIMEOUT_S) -> QemuRun:
@@ -95,11 +108,11 @@ def run_qemu(build: FirmwareBuild, batch, timeout: float = DEFAULT_TIMEOUT_S) ->
     with tempfile.TemporaryDirectory(prefix="mcuforge-qemu-") as tmp:
         tmp = Path(tmp)
         _write_records(tmp / RUNNER_INPUT, graph, batch)
-        boot(build, tmp, timeout)
-        stats = _read_stats(tmp / RUNNER_STATS)
-        outputs = _read_records((tmp / RUNNER_OUTPUT).read_bytes(), graph, len(batch))
-    if stats.get("records") != len(batch):
-        raise ToolchainError(f"{build.elf.name}: runner reports {stats.get('records')} records, sent {len(batch)}")
+        boot(build, tmp, timeout, RUNNER_STATUS)
+        raw, stats = _split_trailer((tmp / RUNNER_OUTPUT).read_bytes(), build)
+    if stats["records"] != len(batch):
+        raise ToolchainError(f"{build.elf.name}: runner reports {stats['records']} records, sent {len(batch)}")
+    outputs = _read_records(raw, graph, len(batch))
     return QemuRun(outputs=outputs, stack_max=stats["stack_max"], records=stats["records"])
 
 

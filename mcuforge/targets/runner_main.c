@@ -1,25 +1,30 @@
 /* Bare-metal runner for the generated @NAME@ library, filled in by mcuforge/targets/build.py.
  * Reads input records from mcuforge_in.bin through semihosting (a record is all model inputs back to back),
- * runs one inference per record, writes the outputs to mcuforge_out.bin and, to mcuforge_stats.txt, the
- * record count and the deepest stack any inference used (painted before each call, scanned after).
+ * runs one inference per record and writes the outputs to mcuforge_out.bin, then a trailer of two uint32 words:
+ * the record count and the deepest stack any inference used (painted before each call, scanned after).
  * The library is compiled without its static arena: the runner's one RAM buffer is the arena, and each input
  * and output record sits inside it (targets/io_placement.py): where the plan put it when the library holds its
  * I/O in the arena, else where the plan leaves room for the record's lifetime, records that find no room going
  * to a tail after the arena. No second copy of a record is kept.
- * Files go through raw semihosting calls (SYS_OPEN/READ/WRITE/CLOSE), not stdio: the image then holds the model
- * and little else, as a deployed one would. */
+ * Files go through raw semihosting calls (SYS_OPEN/READ/WRITE/CLOSE), not stdio, and failures are exit statuses
+ * that targets/qemu.py explains (RUNNER_STATUS), not messages: the image then holds the model and little else, as
+ * a deployed one would. */
 #include <stdint.h>
 
 #include "@NAME@.h"
 
 #define SYS_OPEN 0x01u
 #define SYS_CLOSE 0x02u
-#define SYS_WRITE0 0x04u
 #define SYS_WRITE 0x05u
 #define SYS_READ 0x06u
 #define MODE_READ_BINARY 1u  /* "rb" */
 #define MODE_WRITE_BINARY 5u /* "wb" */
-#define MODE_WRITE_TEXT 4u   /* "w" */
+
+/* main's exit statuses (QEMU exits with them); targets/qemu.py's RUNNER_STATUS says what each means. */
+#define STATUS_OK 0
+#define STATUS_CANNOT_OPEN 2
+#define STATUS_INFERENCE_FAILED 3
+#define STATUS_WRITE_FAILED 4 /* 1 is a processor fault (startup_cortex_m.c) */
 
 uint32_t mcuforge_semihost(uint32_t operation, const void *argument); /* startup_cortex_m.c */
 void mcuforge_paint_stack(void);                                      /* startup_cortex_m.c */
@@ -56,41 +61,12 @@ static int close_file(int32_t handle) {
     return mcuforge_semihost(SYS_CLOSE, block) == 0u;
 }
 
-static void say(const char *message) {
-    (void)mcuforge_semihost(SYS_WRITE0, message);
-}
-
-/* "key value\n" in decimal. */
-static int write_stat(int32_t f, const char *key, uint32_t value) {
-    char line[40];
-    char digits[12];
-    uint32_t n = 0;
-    int32_t d = 0;
-    while (key[n] != '\0' && n < 24u) {
-        line[n] = key[n];
-        ++n;
-    }
-    line[n++] = ' ';
-    do {
-        digits[d++] = (char)('0' + value % 10u);
-        value /= 10u;
-    } while (value != 0u);
-    while (d > 0) {
-        line[n++] = digits[--d];
-    }
-    line[n++] = '\n';
-    return transfer(SYS_WRITE, f, line, n);
-}
-
 int main(void) {
     const int32_t in = OPEN_FILE("mcuforge_in.bin", MODE_READ_BINARY);
     const int32_t out = OPEN_FILE("mcuforge_out.bin", MODE_WRITE_BINARY);
-    int32_t stats;
-    uint32_t records = 0;
-    uint32_t stack_max = 0;
+    uint32_t trailer[2] = {0u, 0u}; /* records, deepest stack */
     if (in < 0 || out < 0) {
-        say("mcuforge runner: cannot open mcuforge_in.bin or mcuforge_out.bin\n");
-        return 2;
+        return STATUS_CANNOT_OPEN;
     }
     for (;;) {
         uint32_t sp;
@@ -102,23 +78,15 @@ int main(void) {
         status = @NAME@_invoke_with_arena(@ARGS@);
         used = sp - mcuforge_stack_low_water();
         if (status != 0) {
-            say("mcuforge runner: inference failed\n");
-            return 1;
+            return STATUS_INFERENCE_FAILED;
         }
-        stack_max = used > stack_max ? used : stack_max;
+        trailer[1] = used > trailer[1] ? used : trailer[1];
 @WRITE@
-        ++records;
+        ++trailer[0];
     }
     (void)close_file(in);
-    if (!close_file(out)) {
-        return 1;
+    if (!transfer(SYS_WRITE, out, trailer, sizeof(trailer))) {
+        return STATUS_WRITE_FAILED;
     }
-    stats = OPEN_FILE("mcuforge_stats.txt", MODE_WRITE_TEXT);
-    if (stats < 0) {
-        return 1;
-    }
-    if (!write_stat(stats, "records", records) || !write_stat(stats, "stack_max", stack_max)) {
-        return 1;
-    }
-    return close_file(stats) ? 0 : 1;
+    return close_file(out) ? STATUS_OK : STATUS_WRITE_FAILED;
 }

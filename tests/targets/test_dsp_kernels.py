@@ -107,8 +107,9 @@ def dsp_layers():
     outs.append(_depthwise(b, x_w1, "dw_w1", zero_point=-128))
     x6 = b.input("x6", (2, 6, 5, 8), scale=0.05, zero_point=9)  # a batch of two: the ring restarts
     outs.append(_depthwise(b, x6, "dw_batch2", zero_point=-1, stride_h=2))
-    x7 = b.input("x7", (3, 37), scale=0.05, zero_point=7)  # odd depth and units
-    w7 = b.int8_weights("fc_w", (9, 37), axis=None)
+    # odd depth and units; over fully_connected.SMALL_FC_MACS, so the DSP variant (not the small-layer loop)
+    x7 = b.input("x7", (3, 157), scale=0.05, zero_point=7)
+    w7 = b.int8_weights("fc_w", (9, 157), axis=None)
     outs.append(b.op("FULLY_CONNECTED", [x7, w7, b.int32_bias("fc_b", 9, 0.05 * b.graph.tensors[w7].quant.scale)],
                      "fc_odd", scale=0.3, zero_point=-2, fused_activation_function="RELU"))
     # ADD/SUB: two requantized inputs (one at TFLite shift 0, the larger scale), a fused clamp, a broadcast input

@@ -86,7 +86,7 @@ def test_failing_boot_is_reported(tmp_path, monkeypatch):
     graph = two_layer_int8()
     build = build_firmware(graph, tmp_path / "b", target="cortex-m4", name="net")
     monkeypatch.setattr(qemu_module, "_write_records", lambda path, graph, batch: None)  # main returns 2
-    with pytest.raises(ToolchainError, match="exited with status 2"):
+    with pytest.raises(ToolchainError, match="exited with status 2: cannot open mcuforge_in.bin"):
         run_qemu(build, random_batch(graph, 1, 0))
 
 
