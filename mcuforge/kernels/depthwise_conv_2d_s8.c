@@ -105,13 +105,12 @@ MCUFORGE_INLINE void dw_pixel(const mcuforge_depthwise_conv_params *p, const dw_
  * A layer with the fast output stage runs each output row, all channels, in one assembly function, with the
  * filter and the bias doubled in its table (built in one pass per layer) so that the accumulators are 2 acc and
  * the output stage takes four instructions (dw_fast_output). The row goes in phases, each over every channel:
- * blocks of four outputs, then a pair, then a closing triple or lone output (11 cycles a channel to move on);
- * a row of five (KWS) or six (VWW) in one block per channel. Cortex-M4 cycles (TRM table, measured), stride 1:
- * 83 a block of four with its move, 56 a pair, about 96 a row of five and 114 one of six; stride 2: blocks of
- * four too (7 loads a filter row where two pairs take 10); the transposition about 2.5 a value (a good part of
- * the rest at stride 2, where a value feeds 2.25 MACs). Each row shape has its entry point (DW_ENTRY), so a model
- * links only the assembly its layers run: one function per stride. Scratch: the channel table, the filter pairs
- * (6 words a channel), then the ring. */
+ * blocks of six outputs, then up to two pairs, then a closing triple or lone output; a row of five (KWS) in one
+ * block per channel. Cortex-M4 cycles (TRM table, measured), a channel's block of six with its move: 111 at
+ * stride 1 (18.5 an output; blocks of four took 20.75), 121 at stride 2 (20.2; 23.9); a row of five 93. The
+ * transposition takes about 2.5 a value (a good part of the rest at stride 2, where a value feeds 2.25 MACs). Each
+ * row shape has its entry point (DW_ENTRY), so a model links only the assembly its layers run: one function per
+ * stride. Scratch: the channel table, the filter pairs (6 words a channel), then the ring. */
 #define DW_DSP 1
 
 typedef struct {
@@ -135,11 +134,15 @@ MCUFORGE_INLINE uint32_t dw_get2(const int16_t *src) {
 static void dw_dsp_fill(int16_t *dst, size_t values, int32_t zero_point) {
     const uint32_t pair = ((uint32_t)zero_point & 0xFFFFu) * 0x10001u;
     size_t i = 0;
-    for (; i + 8 <= values; i += 8) { /* the loop's add, compare and branch over four stores */
+    for (; i + 16 <= values; i += 16) { /* the loop's add, compare and branch over eight stores */
         dw_put2(dst + i, pair);
         dw_put2(dst + i + 2, pair);
         dw_put2(dst + i + 4, pair);
         dw_put2(dst + i + 6, pair);
+        dw_put2(dst + i + 8, pair);
+        dw_put2(dst + i + 10, pair);
+        dw_put2(dst + i + 12, pair);
+        dw_put2(dst + i + 14, pair);
     }
     for (; i < values; i += 2) {
         dw_put2(dst + i, pair);
@@ -199,23 +202,32 @@ static void dw_dsp_load_row(const mcuforge_depthwise_conv_params *p, const dw_ri
         dw_dsp_load_column(dst, row, channels, width);
     }
     if (pairs > groups) {
-        for (c = 0; c < 4 * groups; c += 4) {
-            const int8_t *a = row + (size_t)x0 * pixel + (size_t)c;
-            int16_t *d = dst + x0 + (size_t)c * width;
-            for (x = pairs; x > 0; --x) {
-                dw_dsp_load_group(d, a, a + pixel, width);
-                a += 2 * pixel;
-                d += 2;
+        const int8_t *a = row + (size_t)x0 * pixel;
+        int16_t *d = dst + x0;
+        for (c = groups; c > 0; --c) {
+            const int8_t *const end = a + 2 * pixel * (size_t)pairs;
+            const int8_t *s;
+            int16_t *e = d;
+            for (s = a; s != end; s += 2 * pixel) {
+                dw_dsp_load_group(e, s, s + pixel, width);
+                e += 2;
             }
+            a += 4;
+            d += 4 * width;
         }
     } else {
-        for (x = x0; x + 1 < in_w; x += 2) {
-            const int8_t *a = row + (size_t)x * pixel;
-            int16_t *d = dst + x;
-            for (c = 0; c < 4 * groups; c += 4) {
-                dw_dsp_load_group(d, a + c, a + c + pixel, width);
-                d += 4 * width;
+        const int8_t *a = row + (size_t)x0 * pixel;
+        int16_t *d = dst + x0;
+        for (x = pairs; x > 0; --x) {
+            const int8_t *const end = a + 4 * groups;
+            const int8_t *s;
+            int16_t *e = d;
+            for (s = a; s != end; s += 4) {
+                dw_dsp_load_group(e, s, s + pixel, width);
+                e += 4 * width;
             }
+            a += 2 * pixel;
+            d += 2;
         }
     }
     for (c = 4 * groups; c < channels; ++c) { /* the channels past the groups of four */
@@ -322,256 +334,24 @@ MCUFORGE_INLINE int8_t dw_fast_output(const mcuforge_dsp_channel *q, int32_t acc
 }
 
 #if defined(MCUFORGE_DSP_ASM) && defined(__OPTIMIZE__)
-/* A whole output row, all channels, in assembly for the fast output stage (DW_ASM_PHASES): blocks of four outputs,
- * a pair, three outputs at once closing an odd row (a row of one: computed as a pair, the ring has the columns,
- * and stored alone). 13 registers; the per-layer counts and advances are memory operands, which GCC -O0 cannot
- * address without a 14th register: it takes the C below. Loads come in chains of independent LDRs (the
- * Cortex-M4 pipelines an LDR behind an LDR: 1 cycle each after the first, where an LDRD takes 3). Table entry
- * offsets (dw_channel): bias 0, multiplier 4, round 8, shift 12, the filter pairs of rows 0, 1, 2 at 20, 28, 36. */
-#define DW_ASM_LOAD(r, offset, first, x2) \
-    "ldr %[xb], [%[" r "], #4]\n\t" \
-    "ldr %[xa], [%[" r "]]" x2 "\n\t" \
-    "ldr %[wa], [%[ch], #" offset "]\n\t" \
-    "ldr %[wb], [%[ch], #" offset "+4]\n\t" \
-    first
-/* Pair, stride 1: words (x0 x1) (x2 x3); output 1 takes x1 (top lane) and (x2 x3) crosswise. The first row
- * loads the bias into a0 and starts a1 from it. */
-#define DW_ASM_PAIR0_S1(r, offset) \
-    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #4") \
-    "smlatb %[a1], %[xa], %[wa], %[a0]\n\t" \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "smladx %[a1], %[xb], %[wb], %[a1]\n\t"
-#define DW_ASM_PAIR_S1(r, offset) \
-    DW_ASM_LOAD(r, offset, "", ", #4") \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "smlatb %[a1], %[xa], %[wa], %[a1]\n\t" \
-    "smladx %[a1], %[xb], %[wb], %[a1]\n\t"
-/* Pair, stride 2: words W0 W1 W2; output 0 takes W0 and the bottom lane of W1, output 1 W1 and that of W2. */
-#define DW_ASM_PAIR0_S2(r, offset) \
-    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #8") \
-    "smlad %[a1], %[xb], %[wa], %[a0]\n\t" \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "ldr %[xa], [%[" r "]]\n\t" \
-    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t"
-#define DW_ASM_PAIR_S2(r, offset) \
-    DW_ASM_LOAD(r, offset, "", ", #8") \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "ldr %[xa], [%[" r "]]\n\t" \
-    "smlad %[a1], %[xb], %[wa], %[a1]\n\t" \
-    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t"
-/* Three outputs (the last three of an odd row: a pair and a lone output would cost a pair more), accumulators a0,
- * a1 and the spent pair count n. Stride 1: outputs 0 and 1 as a pair, output 2 takes W1 and the bottom lane of
- * W2. Stride 2: output j takes W(j) and the bottom lane of W(j+1). */
-/* The first row of a triple: the bias into a0, the other two started from it (stride 2: output 2's word comes
- * after a0 has moved on, a copy). */
-#define DW_ASM_TRIPLE0_S1(r, offset) \
-    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", "") \
-    "smlatb %[a1], %[xa], %[wa], %[a0]\n\t" \
-    "smlad %[n], %[xb], %[wa], %[a0]\n\t" \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "smladx %[a1], %[xb], %[wb], %[a1]\n\t" \
-    "ldr %[xa], [%[" r "], #8]\n\t" \
-    "smlabb %[n], %[xa], %[wb], %[n]\n\t"
-#define DW_ASM_TRIPLE0_S2(r, offset) \
-    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", "") \
-    "smlad %[a1], %[xb], %[wa], %[a0]\n\t" \
-    "mov %[n], %[a0]\n\t" \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "ldr %[xa], [%[" r "], #8]\n\t" \
-    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t" \
-    "ldr %[xb], [%[" r "], #12]\n\t" \
-    "smlad %[n], %[xa], %[wa], %[n]\n\t" \
-    "smlabb %[n], %[xb], %[wb], %[n]\n\t"
-#define DW_ASM_TRIPLE_S1(r, offset) \
-    DW_ASM_LOAD(r, offset, "", "") \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "smlatb %[a1], %[xa], %[wa], %[a1]\n\t" \
-    "smladx %[a1], %[xb], %[wb], %[a1]\n\t" \
-    "ldr %[xa], [%[" r "], #8]\n\t" \
-    "smlad %[n], %[xb], %[wa], %[n]\n\t" \
-    "smlabb %[n], %[xa], %[wb], %[n]\n\t"
-#define DW_ASM_TRIPLE_S2(r, offset) \
-    DW_ASM_LOAD(r, offset, "", "") \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "ldr %[xa], [%[" r "], #8]\n\t" \
-    "smlad %[a1], %[xb], %[wa], %[a1]\n\t" \
-    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t" \
-    "ldr %[xb], [%[" r "], #12]\n\t" \
-    "smlad %[n], %[xa], %[wa], %[n]\n\t" \
-    "smlabb %[n], %[xb], %[wb], %[n]\n\t"
-/* Four outputs, stride 1 (rows of 4 or more outputs): words W0 W1 W2 of a ring row; outputs 0 and 1 as a pair
- * on W0 W1, outputs 2 and 3 the same on W1 W2. Accumulators a0, a1, n and s (the output step's register, the
- * step reloaded after the blocks). */
-#define DW_ASM_BLOCK0_S1(r, offset) \
-    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #8") \
-    "smlatb %[a1], %[xa], %[wa], %[a0]\n\t" \
-    "smlad %[n], %[xb], %[wa], %[a0]\n\t" \
-    "smlatb %[s], %[xb], %[wa], %[a0]\n\t" \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    DW_ASM_BLOCK_REST(r)
-#define DW_ASM_BLOCK_S1(r, offset) \
-    DW_ASM_LOAD(r, offset, "", ", #8") \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlatb %[a1], %[xa], %[wa], %[a1]\n\t" \
-    "smlad %[n], %[xb], %[wa], %[n]\n\t" \
-    "smlatb %[s], %[xb], %[wa], %[s]\n\t" \
-    DW_ASM_BLOCK_REST(r)
-#define DW_ASM_BLOCK_REST(r) \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "smladx %[a1], %[xb], %[wb], %[a1]\n\t" \
-    "ldr %[xa], [%[" r "]]\n\t" \
-    "smlabb %[n], %[xa], %[wb], %[n]\n\t" \
-    "smladx %[s], %[xa], %[wb], %[s]\n\t"
-/* Four outputs, stride 2: words W0..W4 of a ring row (W0 W1 loaded with the filter, then W2 W3 and W4, behind the
- * pointer's advance of 8 values); output j takes W(j) and the bottom lane of W(j+1). Per filter row 7
- * loads and 8 SMLAD-family instructions where two pairs take 10 loads. */
-#define DW_ASM_BLOCK0_S2(r, offset) \
-    DW_ASM_LOAD(r, offset, "ldr %[a0], [%[ch]]\n\t", ", #16") \
-    "smlad %[a1], %[xb], %[wa], %[a0]\n\t" \
-    "mov %[n], %[a0]\n\t" \
-    "mov %[s], %[a0]\n\t" \
-    DW_ASM_BLOCK_REST_S2(r)
-#define DW_ASM_BLOCK_S2(r, offset) \
-    DW_ASM_LOAD(r, offset, "", ", #16") \
-    "smlad %[a1], %[xb], %[wa], %[a1]\n\t" \
-    DW_ASM_BLOCK_REST_S2(r)
-#define DW_ASM_BLOCK_REST_S2(r) \
-    "smlad %[a0], %[xa], %[wa], %[a0]\n\t" \
-    "smlabb %[a0], %[xb], %[wb], %[a0]\n\t" \
-    "ldr %[xa], [%[" r "], #-8]\n\t" \
-    "ldr %[xb], [%[" r "], #-4]\n\t" \
-    "smlabb %[a1], %[xa], %[wb], %[a1]\n\t" \
-    "smlad %[n], %[xa], %[wa], %[n]\n\t" \
-    "smlabb %[n], %[xb], %[wb], %[n]\n\t" \
-    "smlad %[s], %[xb], %[wa], %[s]\n\t" \
-    "ldr %[xa], [%[" r "]]\n\t" \
-    "smlabb %[s], %[xa], %[wb], %[s]\n\t"
-/* The requantization words into xa (multiplier), xb (round), wa (shift); wb is the 4-instruction stage's t. */
-#define DW_ASM_OUT_PARAMS \
-    "ldr %[xa], [%[ch], #4]\n\t" \
-    "ldr %[xb], [%[ch], #8]\n\t" \
-    "ldr %[wa], [%[ch], #12]\n\t"
-#define DW_ASM_OUT(acc) \
-    "add %[wb], %[xb], %[" acc "], asr #31\n\t" \
-    "smmlar %[" acc "], %[" acc "], %[xa], %[wb]\n\t" \
-    "asr %[" acc "], %[" acc "], %[wa]\n\t" \
-    "ssat %[" acc "], #8, %[" acc "]\n\t"
-/* The next channel of a phase: its table entry, ring rows (xa: the bytes from where the phase leaves them) and
- * output, until the table's end (wb: loaded with xa, in a chain of LDRs). */
-#define DW_ASM_NEXT_CHANNEL(loop) \
-    "add %[ch], %[ch], #44\n\t" \
-    "add %[r0], %[r0], %[xa]\n\t" \
-    "add %[r1], %[r1], %[xa]\n\t" \
-    "add %[r2], %[r2], %[xa]\n\t" \
-    "add %[out], %[out], #1\n\t" \
-    "cmp %[ch], %[wb]\n\t" \
-    "bne " loop "\n\t"
-/* After a phase's channels: back to channel 0, its ring rows xa bytes on and its output xb bytes on. */
-#define DW_ASM_BACK \
-    "ldr %[wa], %[table_bytes]\n\t" \
-    "add %[r0], %[r0], %[xa]\n\t" \
-    "add %[r1], %[r1], %[xa]\n\t" \
-    "add %[r2], %[r2], %[xa]\n\t" \
-    "add %[out], %[out], %[xb]\n\t" \
-    "sub %[ch], %[ch], %[wa]\n\t"
-/* A row in phases, each over every channel: the blocks of four outputs (a phase per block), then a pair, then the
- * last output or three (dw_fast_rows). A channel costs a phase 11 cycles of moving on, where running each channel's
- * whole row before the next (branching on its pairs, blocks and tail) cost about 38 a row: short rows (VWW's 6 and
- * 3 outputs) pay per channel. */
-#define DW_ASM_PHASES(BLOCK0, BLOCK, PAIR0, PAIR, TRIPLE0, TRIPLE) \
-    "ldr %[xa], %[blocks]\n\t" \
-    "cmp %[xa], #0\n\t" \
-    "beq 2f\n\t" \
-    "str %[xa], %[left]\n" \
-    "1:\n\t" \
-    BLOCK0("r0", "20") BLOCK("r1", "28") BLOCK("r2", "36") \
-    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") DW_ASM_OUT("s") \
-    "ldr %[wa], %[step]\n\t" \
-    "ldr %[xa], %[block_next]\n\t" \
-    "ldr %[wb], %[ch_end]\n\t" \
-    "strb %[a0], [%[out]]\n\t" \
-    "strb %[a1], [%[out], %[wa]]\n\t" \
-    "add %[xb], %[out], %[wa], lsl #1\n\t" \
-    "strb %[n], [%[xb]]\n\t" \
-    "strb %[s], [%[xb], %[wa]]\n\t" \
-    DW_ASM_NEXT_CHANNEL("1b") \
-    "ldr %[xa], %[block_back]\n\t" \
-    "ldr %[xb], %[step]\n\t" \
-    "add %[xb], %[xb], %[xb], lsl #1\n\t" \
-    DW_ASM_BACK \
-    "ldr %[xa], %[left]\n\t" \
-    "subs %[xa], %[xa], #1\n\t" \
-    "str %[xa], %[left]\n\t" \
-    "bne 1b\n" \
-    "2:\n\t" \
-    "ldr %[s], %[step]\n\t" \
-    "ldr %[xa], %[pair]\n\t" \
-    "cmp %[xa], #0\n\t" \
-    "beq 4f\n" \
-    "3:\n\t" \
-    PAIR0("r0", "20") PAIR("r1", "28") PAIR("r2", "36") \
-    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") \
-    "strb %[a0], [%[out]]\n\t" \
-    "strb %[a1], [%[out], %[s]]\n\t" \
-    "ldr %[xa], %[pair_next]\n\t" \
-    "ldr %[wb], %[ch_end]\n\t" \
-    DW_ASM_NEXT_CHANNEL("3b") \
-    "ldr %[xa], %[pair_back]\n\t" \
-    "mov %[xb], %[s]\n\t" \
-    DW_ASM_BACK \
-    "4:\n\t" \
-    "ldr %[xa], %[last]\n\t" \
-    "cmp %[xa], #1\n\t" \
-    "blt 7f\n\t" \
-    "beq 6f\n" \
-    "5:\n\t" \
-    TRIPLE0("r0", "20") TRIPLE("r1", "28") TRIPLE("r2", "36") \
-    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("n") \
-    "strb %[a0], [%[out]]\n\t" \
-    "strb %[a1], [%[out], %[s]]\n\t" \
-    "strb %[n], [%[out], %[s], lsl #1]\n\t" \
-    "ldr %[xa], %[ring_next]\n\t" \
-    "ldr %[wb], %[ch_end]\n\t" \
-    DW_ASM_NEXT_CHANNEL("5b") \
-    "b 7f\n" \
-    "6:\n\t" \
-    PAIR0("r0", "20") PAIR("r1", "28") PAIR("r2", "36") \
-    DW_ASM_OUT_PARAMS DW_ASM_OUT("a0") \
-    "strb %[a0], [%[out]]\n\t" \
-    "ldr %[xa], %[pair_next]\n\t" \
-    "ldr %[wb], %[ch_end]\n\t" \
-    DW_ASM_NEXT_CHANNEL("6b") \
-    "7:"
-#define DW_ASM_PHASES_OPERANDS \
-    [a0] "=&r"(a0), [a1] "=&r"(a1), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), \
-    [n] "=&r"(n), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [out] "+r"(out), [ch] "+r"(ch), [s] "=&r"(s), \
-    [left] "=m"(left) \
-    : [step] "m"(rows->step), [blocks] "m"(rows->blocks), [pair] "m"(rows->pair), [last] "m"(rows->last), \
-      [ring_next] "m"(rows->ring_next), [block_next] "m"(rows->block_next), [pair_next] "m"(rows->pair_next), \
-      [block_back] "m"(rows->block_back), [pair_back] "m"(rows->pair_back), \
-      [table_bytes] "m"(rows->table_bytes), [ch_end] "m"(ch_end) \
-    : "cc", "memory"
+/* A whole output row, all channels, in assembly for the fast output stage (dw_fast_row_s1, _s2 and _w5 below):
+ * naked functions, AAPCS by hand, as they take every register; optimized builds only, the C below otherwise. Loads
+ * come in chains of independent LDRs (the Cortex-M4 pipelines an LDR behind an LDR: 1 cycle each after the first,
+ * where an LDRD takes 3). Table entry offsets (dw_channel): bias 0, multiplier 4, round 8, shift 12, the filter
+ * pairs of rows 0, 1, 2 at 20, 28, 36. */
 #define DW_FAST_ROWS_ASM 1
 #endif
 
 /* What a fast output row's assembly reads: the same for every row of the layer; advances in bytes. */
 typedef struct {
-    int32_t blocks;      /* blocks of four outputs first */
-    int32_t pair;        /* then 1: a pair */
+    int32_t blocks;      /* blocks of six outputs first */
+    int32_t pair;        /* then that many pairs (up to 2) */
     int32_t step;        /* bytes between a channel's outputs: the channel count */
     int32_t last;        /* then 0 nothing, 1 one output (a row of one, computed as a pair), 3 three outputs */
-    int32_t ring_next;   /* a channel's ring rows to the next channel's (where a triple or a row of five leaves them) */
-    int32_t block_next;  /* the same after a block, which moves them 4 outputs on */
+    int32_t ring_next;   /* a channel's ring rows to the next channel's (where a triple leaves them) */
+    int32_t block_next;  /* the same after a block, which moves them 6 outputs on */
     int32_t pair_next;   /* and after a pair (2 outputs on) */
-    int32_t block_back;  /* from past the last channel's ring rows to channel 0's, 4 outputs on */
+    int32_t block_back;  /* from past the last channel's ring rows to channel 0's, a block on */
     int32_t pair_back;   /* the same, 2 outputs on */
     int32_t table_bytes; /* the channel table's */
 } dw_fast_rows;
@@ -609,174 +389,384 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
 
 #if defined(DW_FAST_ROWS_ASM)
 /* A fast output row, all channels, in assembly: the layer loop calls one of these per output row, at stride 1 or
- * 2 the phases of DW_ASM_PHASES (any row length), or a row of five or six in one block a channel. Each has an
- * entry point of its own (the emitter picks it), so that a model links one function per stride. */
+ * 2 in phases (any row length: DW_NAKED_PHASES), or a row of five in one block a channel. Each has an entry point
+ * of its own (the emitter picks it), so that a model links one function per stride. */
 typedef void (*dw_fast_row_fn)(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
                                int8_t *out, const dw_fast_rows *rows);
-#define DW_FAST_ROW_LOCALS \
-    const dw_channel *const ch_end = ch + rows->step; \
-    uint32_t s; \
-    int32_t left; \
-    uint32_t a0; \
-    uint32_t a1; \
-    uint32_t xa; \
-    uint32_t xb; \
-    uint32_t wa; \
-    uint32_t wb; \
-    uint32_t n
 
-static void dw_fast_row_s1(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
-                           int8_t *out, const dw_fast_rows *rows) {
-    DW_FAST_ROW_LOCALS;
-    __asm__ volatile(DW_ASM_PHASES(DW_ASM_BLOCK0_S1, DW_ASM_BLOCK_S1, DW_ASM_PAIR0_S1, DW_ASM_PAIR_S1,
-                                   DW_ASM_TRIPLE0_S1, DW_ASM_TRIPLE_S1) : DW_ASM_PHASES_OPERANDS);
-}
-
-static void dw_fast_row_s2(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
-                           int8_t *out, const dw_fast_rows *rows) {
-    DW_FAST_ROW_LOCALS;
-    __asm__ volatile(DW_ASM_PHASES(DW_ASM_BLOCK0_S2, DW_ASM_BLOCK_S2, DW_ASM_PAIR0_S2, DW_ASM_PAIR_S2,
-                                   DW_ASM_TRIPLE0_S2, DW_ASM_TRIPLE_S2) : DW_ASM_PHASES_OPERANDS);
-}
 /* A row of exactly five outputs, stride 1 (KWS's 25x5 maps), every channel, in one block per channel: words W0..W3
  * of a ring row; outputs 0 and 1 as a pair on W0 W1, 2 and 3 on W1 W2, output 4 on W2 and the bottom lane of W3,
  * with the filter words loaded once per row (a pair and a triple load them twice). Five accumulators, two words
  * and two filter words take 14 registers, more than GCC gives inline assembly: a naked function, AAPCS by hand.
  * r0-r2 ring rows, r3 table entry, r12 output; r4-r8 accumulators, r9 r10 words, r11 lr filter words (then the
- * requantization: r9 multiplier, r10 round, r11 shift, lr t; then one LDM of the stack's step, ring_next and the
- * table's end, the outputs stored from r12 and r12 + 2 step, and r12 moved to the next channel's). */
-#define DW_W5_LOAD(r, offset, bias) \
+ * requantization: r9 multiplier, r10 round, r11 shift, lr t; then one LDM of the stack's step and the table's end,
+ * the outputs stored from r12 and r12 + 2 step). Moving on to the next channel costs no instruction: the loads
+ * post-index the ring rows by a row (`next` bytes) and the table entry by 44 (so the entry's later fields are read
+ * at negative offsets), the last store the output by 1. A ring row's length is a constant here: 3x3 stride 1
+ * takes in_w + pad_left <= out_w + 2, so dw_dsp_run sizes the ring rows to out_w + 3 values rounded up to even, 8
+ * (16 bytes). */
+#define DW_W5_LOAD(r, offset, bias, next) \
     "ldr r10, [" r ", #4]\n\t" \
-    "ldr r9, [" r "]\n\t" \
+    "ldr r9, [" r "], #" next "\n\t" \
     "ldr r11, [r3, #" offset "]\n\t" \
     "ldr lr, [r3, #" offset "+4]\n\t" \
     bias
-#define DW_W5_REST4(r) \
+#define DW_W5_REST4(r, next) \
     "smlabb r4, r10, lr, r4\n\t" \
     "smladx r5, r10, lr, r5\n\t" \
-    "ldr r9, [" r ", #8]\n\t" \
-    "ldr r10, [" r ", #12]\n\t" \
+    "ldr r9, [" r ", #8-" next "]\n\t" \
+    "ldr r10, [" r ", #12-" next "]\n\t" \
     "smlabb r6, r9, lr, r6\n\t" \
     "smladx r7, r9, lr, r7\n\t"
-#define DW_W5_REST(r) \
-    DW_W5_REST4(r) \
+#define DW_W5_REST(r, next) \
+    DW_W5_REST4(r, next) \
     "smlad r8, r9, r11, r8\n\t" \
     "smlabb r8, r10, lr, r8\n\t"
-/* A ring row's first words: the first filter row starts the accumulators from the bias (`more` copies it to the
- * accumulators past r8), the others add to them. */
-#define DW_W5_HEAD0(r, offset, more) \
-    DW_W5_LOAD(r, offset, "ldr r4, [r3]\n\t") \
+/* A ring row's first words: the first filter row (table offset 20) starts the accumulators from the bias, loaded
+ * with the entry's post-index (`more` copies it to the accumulators past r8); the others (offsets 28 and 36, -16
+ * and -8 after it) add to them. */
+#define DW_W5_HEAD0(r, more, next) \
+    DW_W5_LOAD(r, "20", "ldr r4, [r3], #44\n\t", next) \
     "smlatb r5, r9, r11, r4\n\t" \
     "smlad r6, r10, r11, r4\n\t" \
     "smlatb r7, r10, r11, r4\n\t" \
     "mov r8, r4\n\t" \
     more \
     "smlad r4, r9, r11, r4\n\t"
-#define DW_W5_HEAD(r, offset) \
-    DW_W5_LOAD(r, offset, "") \
+#define DW_W5_HEAD(r, offset, next) \
+    DW_W5_LOAD(r, offset, "", next) \
     "smlad r4, r9, r11, r4\n\t" \
     "smlatb r5, r9, r11, r5\n\t" \
     "smlad r6, r10, r11, r6\n\t" \
     "smlatb r7, r10, r11, r7\n\t"
-#define DW_W5_ROW0(r, offset) DW_W5_HEAD0(r, offset, "") DW_W5_REST(r)
-#define DW_W5_ROW(r, offset) DW_W5_HEAD(r, offset) DW_W5_REST(r)
+#define DW_W5_ROWS \
+    DW_W5_HEAD0("r0", "", "16") DW_W5_REST("r0", "16") \
+    DW_W5_HEAD("r1", "-16", "16") DW_W5_REST("r1", "16") \
+    DW_W5_HEAD("r2", "-8", "16") DW_W5_REST("r2", "16")
+/* The requantization words (entry offsets 4, 8, 12, behind the post-index) */
+#define DW_W_OUT_PARAMS \
+    "ldr r9, [r3, #-40]\n\t" \
+    "ldr r10, [r3, #-36]\n\t" \
+    "ldr r11, [r3, #-32]\n\t"
 #define DW_W5_OUT(acc) \
     "add lr, r10, " acc ", asr #31\n\t" \
     "smmlar " acc ", " acc ", r9, lr\n\t" \
     "asr " acc ", " acc ", r11\n\t" \
     "ssat " acc ", #8, " acc "\n\t"
-/* dw_fast_rows' fields as the assembly reads them */
-typedef char dw_fast_rows_layout[offsetof(dw_fast_rows, step) == 8 && offsetof(dw_fast_rows, ring_next) == 16 ? 1
-                                                                                                            : -1];
+/* dw_fast_rows' field as the assembly reads it */
+typedef char dw_fast_rows_layout[offsetof(dw_fast_rows, step) == 8 ? 1 : -1];
 
 #define DW_ARG __attribute__((unused)) /* a naked function reads its arguments in assembly */
-/* The rows of five and six: on to the next channel's table entry and ring rows (r10: ring_next), then the loop's
- * test against the table's end (r11) and the return. */
-#define DW_W_NEXT_CHANNEL \
-    "add r3, r3, #44\n\t" \
-    "add r0, r0, r10\n\t" \
-    "add r1, r1, r10\n\t" \
-    "add r2, r2, r10\n\t"
+/* The row of five's loop test against the table's end (r11), and the return. */
 #define DW_W_LOOP_END \
     "cmp r3, r11\n\t" \
     "bne 0b\n\t" \
-    "add sp, sp, #20\n\t" \
+    "add sp, sp, #12\n\t" \
     "pop {r4-r11, pc}\n\t"
 __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
                                                   const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
                                                   int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
     __asm__(
         "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #20\n\t"
-        "ldr r12, [sp, #56]\n\t"
-        "ldr lr, [sp, #60]\n\t"
+        "sub sp, sp, #12\n\t"
+        "ldr r12, [sp, #48]\n\t"
+        "ldr lr, [sp, #52]\n\t"
         "ldr r4, [lr, #8]\n\t"
-        "ldr r5, [lr, #16]\n\t"
         "movs r7, #44\n\t"
         "mla r6, r4, r7, r3\n\t"
-        "stm sp, {r4, r5, r6}\n"
+        "stm sp, {r4, r6}\n"
         "0:\n\t"
-        DW_W5_ROW0("r0", "20") DW_W5_ROW("r1", "28") DW_W5_ROW("r2", "36")
-        "ldr r9, [r3, #4]\n\t"
-        "ldr r10, [r3, #8]\n\t"
-        "ldr r11, [r3, #12]\n\t"
+        DW_W5_ROWS
+        DW_W_OUT_PARAMS
         DW_W5_OUT("r4") DW_W5_OUT("r5") DW_W5_OUT("r6") DW_W5_OUT("r7") DW_W5_OUT("r8")
-        "ldm sp, {r9, r10, r11}\n\t"
-        "strb r4, [r12]\n\t"
+        "ldm sp, {r9, r11}\n\t"
         "strb r5, [r12, r9]\n\t"
         "add lr, r12, r9, lsl #1\n\t"
         "strb r6, [lr]\n\t"
         "strb r7, [lr, r9]\n\t"
         "strb r8, [lr, r9, lsl #1]\n\t"
-        DW_W_NEXT_CHANNEL
-        "add r12, r12, #1\n\t"
+        "strb r4, [r12], #1\n\t"
         DW_W_LOOP_END);
 }
-/* A row of exactly six outputs, stride 1 (VWW's 6x6 maps): as the row of five with a sixth accumulator (r12), the
- * output pointer in a stack slot. Output 4 takes W2 and the bottom lane of W3, output 5 the top lane of W2 and W3
- * crosswise. Stack: step, ring_next, the table's end, the output. */
-#define DW_W6_REST(r) \
-    DW_W5_REST4(r) \
+/* Six outputs of a row at stride 1 (dw_fast_row_s1's blocks): as the row of five with a sixth accumulator (r12).
+ * Output 4 takes W2 and the bottom lane of W3, output 5 the top lane of W2 and W3 crosswise. */
+#define DW_W6_REST(r, next) \
+    DW_W5_REST4(r, next) \
     "smlad r8, r9, r11, r8\n\t" \
     "smlatb r12, r9, r11, r12\n\t" \
     "smlabb r8, r10, lr, r8\n\t" \
     "smladx r12, r10, lr, r12\n\t"
-#define DW_W6_ROW0(r, offset) DW_W5_HEAD0(r, offset, "mov r12, r4\n\t") DW_W6_REST(r)
-#define DW_W6_ROW(r, offset) DW_W5_HEAD(r, offset) DW_W6_REST(r)
-__attribute__((naked)) static void dw_fast_row_w6(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
+/* A row of any length at stride 1 or 2 (DW_NAKED_PHASES over the stride's rows), every channel, in phases, each
+ * over every channel: blocks of six outputs, then 0 to 2 pairs, then three outputs closing an odd row, or a row of
+ * one: the pair phase with step 0 (output 1 stored over output 0, then output 0 over it), which ends the row. Six
+ * accumulators (r4-r8, r12) take a naked function, the output and the phase's state on the stack: [sp] step,
+ * [sp, #4] the phase's advance of the ring rows from a channel to the next (block_next, pair_next or ring_next),
+ * [sp, #8] the table's end, [sp, #12] the output, [sp, #16] the blocks or pairs left, [sp, #20] the plan
+ * (dw_fast_rows). A block loads the filter words, bias and requantization words once for six outputs (blocks of
+ * four took 12 % more cycles an output at stride 1, 18 % at stride 2); the entry post-indexed as in the row of
+ * five. Stride 1: outputs 0 and 1 of a pair take words (x0 x1) (x2 x3), output 1 the top lane of the first and the
+ * second crosswise; a block is three pairs on W0..W3 (the row of five's code and a sixth accumulator: outputs 4
+ * and 5 on W2 W3). */
+#define DW_S1_PAIR_REST(r) \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "smlatb r5, r9, r11, r5\n\t" \
+    "smladx r5, r10, lr, r5\n\t"
+#define DW_S1_PAIR_ROWS \
+    DW_W5_LOAD("r0", "20", "ldr r4, [r3], #44\n\t", "4") \
+    "smlatb r5, r9, r11, r4\n\t" \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "smladx r5, r10, lr, r5\n\t" \
+    DW_W5_LOAD("r1", "-16", "", "4") DW_S1_PAIR_REST("r1") \
+    DW_W5_LOAD("r2", "-8", "", "4") DW_S1_PAIR_REST("r2")
+/* Three outputs: 0 and 1 as a pair, 2 on W1 and the bottom lane of W2; the ring rows stay (the next channel's are
+ * ring_next on). */
+#define DW_S1_TRIPLE_REST(r) \
+    DW_S1_PAIR_REST(r) \
+    "ldr r9, [" r ", #8]\n\t" \
+    "smlad r6, r10, r11, r6\n\t" \
+    "smlabb r6, r9, lr, r6\n\t"
+#define DW_S1_TRIPLE_ROWS \
+    "ldr r10, [r0, #4]\n\t" \
+    "ldr r9, [r0]\n\t" \
+    "ldr r11, [r3, #20]\n\t" \
+    "ldr lr, [r3, #24]\n\t" \
+    "ldr r4, [r3], #44\n\t" \
+    "smlatb r5, r9, r11, r4\n\t" \
+    "smlad r6, r10, r11, r4\n\t" \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "smladx r5, r10, lr, r5\n\t" \
+    "ldr r9, [r0, #8]\n\t" \
+    "smlabb r6, r9, lr, r6\n\t" \
+    "ldr r10, [r1, #4]\n\t" \
+    "ldr r9, [r1]\n\t" \
+    "ldr r11, [r3, #-16]\n\t" \
+    "ldr lr, [r3, #-12]\n\t" \
+    DW_S1_TRIPLE_REST("r1") \
+    "ldr r10, [r2, #4]\n\t" \
+    "ldr r9, [r2]\n\t" \
+    "ldr r11, [r3, #-8]\n\t" \
+    "ldr lr, [r3, #-4]\n\t" \
+    DW_S1_TRIPLE_REST("r2")
+/* A channel's end in every phase: the step, the phase's ring advance, the table's end and the output (the stores
+ * between, output 0 last, post-indexing the output to the next channel's), then on to the next channel. */
+#define DW_PHASE_NEXT(loop) \
+    "strb r4, [lr], #1\n\t" \
+    "str lr, [sp, #12]\n\t" \
+    "add r0, r0, r10\n\t" \
+    "add r1, r1, r10\n\t" \
+    "add r2, r2, r10\n\t" \
+    "cmp r3, r11\n\t" \
+    "bne " loop "\n\t"
+/* After a phase's channels: back to channel 0 (table_bytes at plan offset 36), the ring rows `back` on (the plan's
+ * block_back at 28 or pair_back at 32) and the output r9 bytes on; then the next block or pair, if any. */
+#define DW_PHASE_BACK(back, loop) \
+    "ldr lr, [sp, #20]\n\t" \
+    "ldr r10, [lr, #" back "]\n\t" \
+    "ldr r11, [lr, #36]\n\t" \
+    "ldr r12, [sp, #12]\n\t" \
+    "add r0, r0, r10\n\t" \
+    "add r1, r1, r10\n\t" \
+    "add r2, r2, r10\n\t" \
+    "sub r3, r3, r11\n\t" \
+    "add r12, r12, r9\n\t" \
+    "str r12, [sp, #12]\n\t" \
+    "ldr r9, [sp, #16]\n\t" \
+    "subs r9, r9, #1\n\t" \
+    "str r9, [sp, #16]\n\t" \
+    "bne " loop "\n\t"
+/* dw_fast_rows' fields as the assembly reads them (byte offsets) */
+typedef char dw_fast_rows_phase_layout[offsetof(dw_fast_rows, pair) == 4 && offsetof(dw_fast_rows, last) == 12 &&
+                                            offsetof(dw_fast_rows, ring_next) == 16 &&
+                                            offsetof(dw_fast_rows, block_next) == 20 &&
+                                            offsetof(dw_fast_rows, pair_next) == 24 &&
+                                            offsetof(dw_fast_rows, block_back) == 28 &&
+                                            offsetof(dw_fast_rows, pair_back) == 32 &&
+                                            offsetof(dw_fast_rows, table_bytes) == 36
+                                        ? 1
+                                        : -1];
+#define DW_NAKED_PHASES(BLOCK_ROWS, PAIR_ROWS, TRIPLE_ROWS) \
+    "push {r4-r11, lr}\n\t" \
+    "sub sp, sp, #28\n\t" \
+    "ldr r7, [sp, #64]\n\t" \
+    "ldr r9, [sp, #68]\n\t" \
+    "ldr r4, [r9, #8]\n\t" \
+    "ldr r5, [r9, #20]\n\t" \
+    "ldr r8, [r9]\n\t" \
+    "movs r6, #44\n\t" \
+    "mla r6, r4, r6, r3\n\t" \
+    "stm sp, {r4-r9}\n\t" \
+    "cmp r8, #0\n\t" \
+    "beq 2f\n" \
+    "1:\n\t" /* blocks of six */ \
+    BLOCK_ROWS \
+    DW_W_OUT_PARAMS \
+    DW_W5_OUT("r4") DW_W5_OUT("r5") DW_W5_OUT("r6") DW_W5_OUT("r7") DW_W5_OUT("r8") DW_W5_OUT("r12") \
+    "ldm sp, {r9, r10, r11, lr}\n\t" \
+    "strb r5, [lr, r9]\n\t" \
+    "add r5, lr, r9, lsl #1\n\t" \
+    "strb r6, [r5]\n\t" \
+    "strb r7, [r5, r9]\n\t" \
+    "add r5, r5, r9, lsl #1\n\t" \
+    "strb r8, [r5]\n\t" \
+    "strb r12, [r5, r9]\n\t" \
+    DW_PHASE_NEXT("1b") \
+    "ldr r9, [sp]\n\t" \
+    "add r9, r9, r9, lsl #2\n\t" /* the output 6 on: 5 steps past where the channels left it */ \
+    DW_PHASE_BACK("28", "1b") \
+    "2:\n\t" /* pairs */ \
+    "ldr lr, [sp, #20]\n\t" \
+    "ldr r9, [lr, #4]\n\t" \
+    "ldr r10, [lr, #24]\n\t" \
+    "cmp r9, #0\n\t" \
+    "beq 5f\n\t" \
+    "str r9, [sp, #16]\n\t" \
+    "str r10, [sp, #4]\n" \
+    "3:\n\t" \
+    PAIR_ROWS \
+    DW_W_OUT_PARAMS \
+    DW_W5_OUT("r4") DW_W5_OUT("r5") \
+    "ldm sp, {r9, r10, r11, lr}\n\t" \
+    "strb r5, [lr, r9]\n\t" \
+    DW_PHASE_NEXT("3b") \
+    "ldr r9, [sp]\n\t" \
+    "cmp r9, #0\n\t" \
+    "beq 9f\n\t" /* a row of one: done */ \
+    DW_PHASE_BACK("32", "3b") \
+    "5:\n\t" /* the last output or three */ \
+    "ldr lr, [sp, #20]\n\t" \
+    "ldr r9, [lr, #12]\n\t" \
+    "cmp r9, #1\n\t" \
+    "blt 9f\n\t" \
+    "bgt 6f\n\t" \
+    "ldr r10, [lr, #24]\n\t" \
+    "mov r9, #0\n\t" \
+    "str r9, [sp]\n\t" \
+    "str r10, [sp, #4]\n\t" \
+    "b 3b\n" \
+    "6:\n\t" \
+    "ldr r10, [lr, #16]\n\t" \
+    "str r10, [sp, #4]\n" \
+    "7:\n\t" \
+    TRIPLE_ROWS \
+    DW_W_OUT_PARAMS \
+    DW_W5_OUT("r4") DW_W5_OUT("r5") DW_W5_OUT("r6") \
+    "ldm sp, {r9, r10, r11, lr}\n\t" \
+    "strb r5, [lr, r9]\n\t" \
+    "strb r6, [lr, r9, lsl #1]\n\t" \
+    DW_PHASE_NEXT("7b") \
+    "9:\n\t" \
+    "add sp, sp, #28\n\t" \
+    "pop {r4-r11, pc}\n\t"
+#define DW_S1_BLOCK_ROWS \
+    DW_W5_HEAD0("r0", "mov r12, r4\n\t", "12") DW_W6_REST("r0", "12") \
+    DW_W5_HEAD("r1", "-16", "12") DW_W6_REST("r1", "12") \
+    DW_W5_HEAD("r2", "-8", "12") DW_W6_REST("r2", "12")
+__attribute__((naked)) static void dw_fast_row_s1(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
                                                   const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
                                                   int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
-    __asm__(
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #20\n\t"
-        "ldr r7, [sp, #56]\n\t"
-        "ldr lr, [sp, #60]\n\t"
-        "ldr r4, [lr, #8]\n\t"
-        "ldr r5, [lr, #16]\n\t"
-        "movs r6, #44\n\t"
-        "mla r6, r4, r6, r3\n\t"
-        "stm sp, {r4, r5, r6, r7}\n"
-        "0:\n\t"
-        DW_W6_ROW0("r0", "20") DW_W6_ROW("r1", "28") DW_W6_ROW("r2", "36")
-        "ldr r9, [r3, #4]\n\t"
-        "ldr r10, [r3, #8]\n\t"
-        "ldr r11, [r3, #12]\n\t"
-        DW_W5_OUT("r4") DW_W5_OUT("r5") DW_W5_OUT("r6") DW_W5_OUT("r7") DW_W5_OUT("r8") DW_W5_OUT("r12")
-        "ldm sp, {r9, r10, r11, lr}\n\t"
-        "strb r4, [lr]\n\t"
-        "add r4, lr, #1\n\t"
-        "str r4, [sp, #12]\n\t"
-        "strb r5, [lr, r9]\n\t"
-        "add lr, lr, r9, lsl #1\n\t"
-        "strb r6, [lr]\n\t"
-        "strb r7, [lr, r9]\n\t"
-        "add lr, lr, r9, lsl #1\n\t"
-        "strb r8, [lr]\n\t"
-        "strb r12, [lr, r9]\n\t"
-        DW_W_NEXT_CHANNEL
-        DW_W_LOOP_END);
+    __asm__(DW_NAKED_PHASES(DW_S1_BLOCK_ROWS, DW_S1_PAIR_ROWS, DW_S1_TRIPLE_ROWS));
 }
-#define DW_FAST_ROW_W6 dw_fast_row_w6
+/* Stride 2: output j takes W(j) (w0 w1) and the bottom lane of W(j+1) (w2). A block of six reads words W0..W6 and
+ * moves the ring rows 12 values on; its first filter row loads W2..W5 straight into the accumulators of outputs
+ * 2..5 (each then starts from the bias: SMLAD over its own word), in the chain of the filter's and the bias's
+ * loads; the others, two words at a time into r9 and r10. */
+#define DW_S2_BLOCK_ROW(r, offset) \
+    DW_W5_LOAD(r, offset, "", "24") \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "smlad r5, r10, r11, r5\n\t" \
+    "ldr r9, [" r ", #-16]\n\t" \
+    "ldr r10, [" r ", #-12]\n\t" \
+    "smlabb r5, r9, lr, r5\n\t" \
+    "smlad r6, r9, r11, r6\n\t" \
+    "smlabb r6, r10, lr, r6\n\t" \
+    "smlad r7, r10, r11, r7\n\t" \
+    "ldr r9, [" r ", #-8]\n\t" \
+    "ldr r10, [" r ", #-4]\n\t" \
+    "smlabb r7, r9, lr, r7\n\t" \
+    "smlad r8, r9, r11, r8\n\t" \
+    "smlabb r8, r10, lr, r8\n\t" \
+    "smlad r12, r10, r11, r12\n\t" \
+    "ldr r9, [" r "]\n\t" \
+    "smlabb r12, r9, lr, r12\n\t"
+#define DW_S2_BLOCK_ROWS \
+    DW_W5_LOAD("r0", "20", "ldr r4, [r3], #44\n\t", "24") \
+    "ldr r6, [r0, #-16]\n\t" \
+    "ldr r7, [r0, #-12]\n\t" \
+    "ldr r8, [r0, #-8]\n\t" \
+    "ldr r12, [r0, #-4]\n\t" \
+    "smlad r5, r10, r11, r4\n\t" \
+    "smlabb r5, r6, lr, r5\n\t" \
+    "smlad r6, r6, r11, r4\n\t" \
+    "smlabb r6, r7, lr, r6\n\t" \
+    "smlad r7, r7, r11, r4\n\t" \
+    "smlabb r7, r8, lr, r7\n\t" \
+    "smlad r8, r8, r11, r4\n\t" \
+    "smlabb r8, r12, lr, r8\n\t" \
+    "smlad r12, r12, r11, r4\n\t" \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "ldr r9, [r0]\n\t" \
+    "smlabb r12, r9, lr, r12\n\t" \
+    DW_S2_BLOCK_ROW("r1", "-16") DW_S2_BLOCK_ROW("r2", "-8")
+/* A pair: words W0 W1 W2, the ring rows 4 values on. */
+#define DW_S2_PAIR_REST(r) \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "ldr r9, [" r "]\n\t" \
+    "smlad r5, r10, r11, r5\n\t" \
+    "smlabb r5, r9, lr, r5\n\t"
+#define DW_S2_PAIR_ROWS \
+    DW_W5_LOAD("r0", "20", "ldr r4, [r3], #44\n\t", "8") \
+    "smlad r5, r10, r11, r4\n\t" \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "ldr r9, [r0]\n\t" \
+    "smlabb r5, r9, lr, r5\n\t" \
+    DW_W5_LOAD("r1", "-16", "", "8") DW_S2_PAIR_REST("r1") \
+    DW_W5_LOAD("r2", "-8", "", "8") DW_S2_PAIR_REST("r2")
+/* Three outputs: words W0..W3, the ring rows stay. */
+#define DW_S2_TRIPLE_REST(r) \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "ldr r9, [" r ", #8]\n\t" \
+    "smlad r5, r10, r11, r5\n\t" \
+    "smlabb r5, r9, lr, r5\n\t" \
+    "ldr r10, [" r ", #12]\n\t" \
+    "smlad r6, r9, r11, r6\n\t" \
+    "smlabb r6, r10, lr, r6\n\t"
+#define DW_S2_TRIPLE_ROWS \
+    "ldr r10, [r0, #4]\n\t" \
+    "ldr r9, [r0]\n\t" \
+    "ldr r11, [r3, #20]\n\t" \
+    "ldr lr, [r3, #24]\n\t" \
+    "ldr r4, [r3], #44\n\t" \
+    "ldr r6, [r0, #8]\n\t" \
+    "ldr r12, [r0, #12]\n\t" \
+    "smlad r5, r10, r11, r4\n\t" \
+    "smlabb r5, r6, lr, r5\n\t" \
+    "smlad r6, r6, r11, r4\n\t" \
+    "smlabb r6, r12, lr, r6\n\t" \
+    "smlad r4, r9, r11, r4\n\t" \
+    "smlabb r4, r10, lr, r4\n\t" \
+    "ldr r10, [r1, #4]\n\t" \
+    "ldr r9, [r1]\n\t" \
+    "ldr r11, [r3, #-16]\n\t" \
+    "ldr lr, [r3, #-12]\n\t" \
+    DW_S2_TRIPLE_REST("r1") \
+    "ldr r10, [r2, #4]\n\t" \
+    "ldr r9, [r2]\n\t" \
+    "ldr r11, [r3, #-8]\n\t" \
+    "ldr lr, [r3, #-4]\n\t" \
+    DW_S2_TRIPLE_REST("r2")
+__attribute__((naked)) static void dw_fast_row_s2(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
+                                                  const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
+                                                  int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
+    __asm__(DW_NAKED_PHASES(DW_S2_BLOCK_ROWS, DW_S2_PAIR_ROWS, DW_S2_TRIPLE_ROWS));
+}
 #define DW_FAST_ROW_ANY(p) ((p)->geom.stride_w == 1 ? dw_fast_row_s1 : dw_fast_row_s2)
 #define DW_FAST_ROW_W5 dw_fast_row_w5
 #define DW_FAST_ROW_LONG dw_fast_row_s1
@@ -786,7 +776,6 @@ typedef int dw_fast_row_fn; /* C: no row function, the rows' plan unused */
 #define DW_FAST_ROW_ANY(p) 0
 #define DW_FAST_ROW_LONG 0
 #define DW_FAST_ROW_W5 0
-#define DW_FAST_ROW_W6 0
 #define DW_FAST_ROW_S2_LONG 0
 #endif
 
@@ -828,24 +817,28 @@ MCUFORGE_INLINE void dw_dsp_fast_pairs(uint32_t *pairs, const int8_t *f, size_t 
  * filter pairs doubled (PKHBT packs two taps: (w0, w1), (w2, w1)). Per channel 9 byte loads and about 30 more
  * instructions, where building the entries apart and moving them took about twice as long (per inference). */
 static void dw_dsp_fast_table(dw_channel *table, const mcuforge_depthwise_conv_params *p, const int8_t *filter) {
-    const int32_t channels = p->geom.in_c;
-    const size_t tap = (size_t)channels;
-    const mcuforge_requant *q = &p->requant;
-    const int32_t zp = p->output_offset;
-    int32_t c;
-    for (c = 0; c < channels; ++c) {
-        const int32_t k = q->per_channel ? c : 0;
-        const int32_t shift = -q->shift[k];
-        const int8_t *f = filter + c;
-        dw_channel *e = &table[c];
-        e->out.bias = (int32_t)((uint32_t)p->bias_folded[c] * 2u);
-        e->out.multiplier = q->multiplier[k];
-        e->out.round = (1 << (shift - 1)) + zp * (1 << shift);
+    const size_t tap = (size_t)p->geom.in_c;
+    const dw_channel *const end = table + tap;
+    const int32_t *bias = p->bias_folded;
+    const int32_t *multiplier = p->requant.multiplier;
+    const int8_t *shifts = p->requant.shift;
+    const size_t k_step = p->requant.per_channel ? 1u : 0u; /* per tensor: element 0 for every channel */
+    const int32_t zp_round = 2 * p->output_offset + 1;     /* round = (1 + 2 zp) 2^(s-1) */
+    dw_channel *e;
+    for (e = table; e != end; ++e) {
+        const int32_t shift = -*shifts;
+        e->out.bias = (int32_t)((uint32_t)*bias * 2u);
+        e->out.multiplier = *multiplier;
+        e->out.round = zp_round * (1 << (shift - 1));
         e->out.shift = shift;
         e->out.correction = -1;
-        dw_dsp_fast_pairs(e->filter, f, tap);
-        dw_dsp_fast_pairs(e->filter + 2, f + 3 * tap, tap);
-        dw_dsp_fast_pairs(e->filter + 4, f + 6 * tap, tap);
+        dw_dsp_fast_pairs(e->filter, filter, tap);
+        dw_dsp_fast_pairs(e->filter + 2, filter + 3 * tap, tap);
+        dw_dsp_fast_pairs(e->filter + 4, filter + 6 * tap, tap);
+        ++filter;
+        ++bias;
+        multiplier += k_step;
+        shifts += k_step;
     }
 }
 
@@ -875,18 +868,20 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
     ring.width += ring.width & 1;
     slot_values = (size_t)channels * (size_t)ring.width;
     {
-        /* The fast assembly's row (dw_fast_rows): blocks of four, then a pair, then one output (a row of one) or
-         * three (an odd row); a row of five or six reads only the step and ring_next. */
+        /* The fast assembly's row (dw_fast_rows): blocks of six, then up to two pairs, then one output (a row of
+         * one) or three (an odd row); a row of five reads only the step. */
         const int32_t last = (g->out_w & 1) == 0 ? 0 : (g->out_w == 1 ? 1 : 3);
         const int32_t row_bytes = 2 * ring.width;
-        rows.blocks = (g->out_w - last) >> 2;
-        rows.pair = ((g->out_w - last) >> 1) & 1;
+        const uint32_t even = (uint32_t)(g->out_w - last);
+        const int32_t block_bytes = 12 * stride;
+        rows.blocks = (int32_t)(even / 6u);
+        rows.pair = (int32_t)(even % 6u) >> 1;
         rows.step = channels;
         rows.last = last;
         rows.ring_next = row_bytes;
-        rows.block_next = row_bytes - 8 * stride;
+        rows.block_next = row_bytes - block_bytes;
         rows.pair_next = row_bytes - 4 * stride;
-        rows.block_back = 8 * stride - row_bytes * channels;
+        rows.block_back = block_bytes - row_bytes * channels;
         rows.pair_back = 4 * stride - row_bytes * channels;
         rows.table_bytes = (int32_t)sizeof(dw_channel) * channels;
     }
@@ -922,6 +917,7 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
             const int16_t *r0;
             const int16_t *r1;
             const int16_t *r2;
+            int32_t first;
             if (next < top) {
                 next = top;
             }
@@ -936,9 +932,10 @@ MCUFORGE_INLINE void dw_dsp_run(const mcuforge_depthwise_conv_params *p, const i
                     clean |= 1 << slot;
                 }
             }
-            r0 = ring.rows + (size_t)(top % 3) * slot_values;
-            r1 = ring.rows + (size_t)((top + 1) % 3) * slot_values;
-            r2 = ring.rows + (size_t)((top + 2) % 3) * slot_values;
+            first = top % 3; /* the window's rows: slots first, first + 1 and first + 2, modulo 3 */
+            r0 = ring.rows + (size_t)first * slot_values;
+            r1 = ring.rows + (size_t)(first == 2 ? 0 : first + 1) * slot_values;
+            r2 = ring.rows + (size_t)(first == 0 ? 2 : first - 1) * slot_values;
             dw_dsp_row(p, r0, r1, r2, table, ring.width, stride, mode, fast_row, &rows, output);
             output += (size_t)g->out_w * (size_t)channels;
         }
@@ -1039,6 +1036,5 @@ void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const i
 #endif
 DW_ENTRY(_fast_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_LONG)
 DW_ENTRY(_fast_w5, MCUFORGE_DSP_FAST, DW_FAST_ROW_W5)
-DW_ENTRY(_fast_w6, MCUFORGE_DSP_FAST, DW_FAST_ROW_W6)
 DW_ENTRY(_fast_s2_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_S2_LONG)
 DW_ENTRY(_wide, MCUFORGE_DSP_WIDE, 0) /* no row function: the wide stage runs in C */

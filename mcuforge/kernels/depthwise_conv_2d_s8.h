@@ -17,8 +17,8 @@ void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const i
  * entries, one per row shape) or the wide one (MCUFORGE_DSP_GENERAL: _wide), with clamp [-128, 127] (the caller's
  * promise). Identical outputs; a build for a core with the DSP extension links only that variant, a build for any
  * other core only the portable code.
- * _fast_long: stride 1 only (the stride-2 assembly is not linked), any row length (blocks of four outputs, then a
- * pair and a triple as needed). */
+ * _fast_long: stride 1 only (the stride-2 assembly is not linked), any row length (blocks of six outputs, then up
+ * to two pairs and a triple as needed). */
 void mcuforge_depthwise_conv_s8_fast_long(const mcuforge_depthwise_conv_params *p, const int8_t *input,
                                           const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
 /* The same for stride 2 only (the stride-1 assembly is not linked). */
@@ -27,9 +27,6 @@ void mcuforge_depthwise_conv_s8_fast_s2_long(const mcuforge_depthwise_conv_param
                                              void *scratch);
 /* And for stride 1 with rows of exactly 5 outputs (KWS): each row of a channel in one block. */
 void mcuforge_depthwise_conv_s8_fast_w5(const mcuforge_depthwise_conv_params *p, const int8_t *input,
-                                        const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
-/* And for stride 1 with rows of exactly 6 outputs (VWW): each row of a channel in one block. */
-void mcuforge_depthwise_conv_s8_fast_w6(const mcuforge_depthwise_conv_params *p, const int8_t *input,
                                         const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);
 void mcuforge_depthwise_conv_s8_wide(const mcuforge_depthwise_conv_params *p, const int8_t *input,
                                      const int8_t *filter, const int32_t *bias, int8_t *output, void *scratch);

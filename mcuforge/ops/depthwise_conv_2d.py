@@ -20,7 +20,7 @@ from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
 from mcuforge.quant.sparse import use_sparse
 
-ROW_BLOCK_ENTRIES = {5: "_fast_w5", 6: "_fast_w6"}  # stride-1 row lengths the fast DSP variant computes in one block
+ROW_BLOCK_ENTRIES = {5: "_fast_w5"}  # stride-1 row lengths the fast DSP variant computes in one block
 
 
 def infer_shapes(op: Op, graph: Graph):
@@ -88,10 +88,9 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         "act_min": lo, "act_max": hi, "bias_folded": ctx.const_array("bias_folded", bias_folded),
         "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3])), "dsp_requant": dsp})
     # the _fast/_wide entry points link only the layer's DSP output stage (kernels/depthwise_conv_2d_s8.h); the fast
-    # stage has one assembly function per stride, blocks of four outputs and a closing pair or triple for any row
-    # length (_fast_long at stride 1, _fast_s2_long at stride 2: a model links one per stride, whatever its rows),
-    # but rows of five (KWS) and six (VWW's 6x6 maps), which _fast_w5 and _fast_w6 compute in one block a channel
-    # (_fast_w6: 0.46 KB of code for 19 % fewer cycles on VWW's five 6x6x128 layers)
+    # stage has one assembly function per stride for any row length (blocks of six outputs, pairs and a closing
+    # triple: _fast_long at stride 1, _fast_s2_long at stride 2; a model links one per stride, whatever its rows),
+    # but rows of five (KWS), which _fast_w5 computes in one block a channel
     fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(dsp, "") if (lo, hi) == (-128, 127) else ""
     if fast == "_fast" and op.attrs["stride_w"] == 1:
         fast = ROW_BLOCK_ENTRIES.get(y.shape[2], "_fast_long")

@@ -1,15 +1,15 @@
 """The depthwise kernel's DSP variant for the fast output stage (kernels/depthwise_conv_2d_s8.c): whole output
 rows, every channel, in assembly, requantized in four instructions from doubled accumulators.
 
-Layers built for its paths: rows of 1 to 10 outputs at strides 1 and 2 (a row of five or six in one block, blocks of
-four for rows of 4 or more at both strides, pairs, a closing triple, a row of one, no pair at all), input rows
+Layers built for its paths: rows of 1 to 14 outputs at strides 1 and 2 (a row of five in one block, blocks of six,
+one or two of them, up to two pairs, a closing triple, a row of one, no pair at all), input rows
 transposed pixel pair by pixel pair or channel group by channel group (with lone first and last columns), two
 images (a padded row entering a ring slot a real row used), 1, 3, 4, 5, 6, 7, 9, 11 and 12 channels
 (partial groups of four in the transposition), and channels at the ends of the fast stage's shift range (TFLite
 shifts -1 and -22) whose filters are all zero, so that every accumulator is the bias: -1, -2 or 0, the values
 where the 4-instruction stage's sign correction differs from dsp_s8.h's (a negative accumulator whose product
-rounds to 0). Each must equal the reference interpreter on QEMU (Cortex-M4 and M7) and, in plain C
-(MCUFORGE_DSP_EMULATE), under ASan/UBSan on the host."""
+rounds to 0). Each must equal the reference interpreter on QEMU (the assembly on the Cortex-M4 and M7, the portable
+kernels, the DSP variant's C loops) and, in plain C (MCUFORGE_DSP_EMULATE), under ASan/UBSan on the host."""
 
 import numpy as np
 import pytest
@@ -18,10 +18,9 @@ from mcuforge.codegen.project import compile_model
 from mcuforge.ops import depthwise_conv_2d
 from mcuforge.ops.conv_common import DSP_FOLDED, output_multipliers
 from mcuforge.ops.depthwise_conv_2d import ROW_BLOCK_ENTRIES
-from mcuforge.targets.build import build_firmware
 from tests.builders import GraphBuilder
-from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
-                                    random_batch, require_qemu)
+from tests.targets.conftest import (DSP_BUILDS, assert_builds_match_reference, assert_emulated_matches_reference,
+                                    build_dsp_variants, random_batch)
 
 RECORDS = 3
 # x scale 0.5, output scale 1: a filter scale of 0.5 gives the multiplier 2^30 at TFLite shift -1 exactly (0.25),
@@ -58,8 +57,8 @@ def depthwise_layers():
     outs = []
     edge = _edge_filter(b, 11)
     xa = b.input("xa", (1, 4, 7, 11), scale=0.5, zero_point=0)
-    for name, attrs in (("edge_s1", {}),  # 7 outputs: a block of four and a triple
-                        ("edge_s2", {"stride_h": 2, "stride_w": 2}),  # 4: a block of four
+    for name, attrs in (("edge_s1", {}),  # 7 outputs: two pairs and a triple
+                        ("edge_s2", {"stride_h": 2, "stride_w": 2}),  # 4: two pairs
                         ("edge_s1_valid", {"padding": "VALID"}),  # 5: a row of five
                         ("edge_s2_valid", {"padding": "VALID", "stride_h": 2, "stride_w": 2})):  # 3: a triple
         outs.append(_depthwise(b, xa, name, *edge, **attrs))
@@ -67,34 +66,50 @@ def depthwise_layers():
     outs.append(_depthwise(b, xb, "w2_s1", zero_point=-128, fused_activation_function="RELU"))  # one pair
     outs.append(_depthwise(b, xb, "w1_s2", stride_h=2, stride_w=2))  # a row of one
     xc = b.input("xc", (1, 5, 4, 1), scale=0.05, zero_point=17)
-    outs.append(_depthwise(b, xc, "c1_s1", zero_point=4))  # one channel, a block of four
+    outs.append(_depthwise(b, xc, "c1_s1", zero_point=4))  # one channel, two pairs
     outs.append(_depthwise(b, xc, "c1_s2_valid", padding="VALID", stride_w=2))  # one channel, a row of one
     xd = b.input("xd", (1, 6, 6, 3), scale=0.05, zero_point=-9)
     outs.append(_depthwise(b, xd, "c3_s2", stride_h=2, stride_w=2))  # SAME, even input: pad right only
-    outs.append(_depthwise(b, xd, "c3_s1_valid", padding="VALID"))  # a block of four
+    outs.append(_depthwise(b, xd, "c3_s1_valid", padding="VALID"))  # two pairs
     xe = b.input("xe", (1, 3, 10, 6), scale=0.05, zero_point=30)
-    outs.append(_depthwise(b, xe, "w10_s1"))  # two blocks of four and a pair
+    outs.append(_depthwise(b, xe, "w10_s1"))  # a block of six and two pairs
     outs.append(_depthwise(b, xe, "w8_s1_valid", padding="VALID", zero_point=-128,
-                           fused_activation_function="RELU"))  # two blocks
+                           fused_activation_function="RELU"))  # a block and a pair
     outs.append(_depthwise(b, xe, "w5_s2", stride_w=2))  # stride 2: a pair and a triple, no block
     xf = b.input("xf", (1, 4, 9, 5), scale=0.05, zero_point=-40)
-    outs.append(_depthwise(b, xf, "w9_s1"))  # 4k + 1: a block, a pair and a triple
+    outs.append(_depthwise(b, xf, "w9_s1"))  # a block and a triple
     xg = b.input("xg", (1, 4, 3, 7), scale=0.05, zero_point=3)
     outs.append(_depthwise(b, xg, "w3_s1"))  # short rows: a triple
     outs.append(_depthwise(b, xg, "w1_s1_valid", padding="VALID"))  # a row of one
     xh = b.input("xh", (1, 5, 17, 5), scale=0.05, zero_point=-7)
-    outs.append(_depthwise(b, xh, "w9_s2", stride_h=2, stride_w=2))  # 4k + 1: a block, a pair and a triple
-    outs.append(_depthwise(b, xh, "w8_s2_valid", padding="VALID", stride_w=2))  # two blocks
+    outs.append(_depthwise(b, xh, "w9_s2", stride_h=2, stride_w=2))  # a block and a triple
+    outs.append(_depthwise(b, xh, "w8_s2_valid", padding="VALID", stride_w=2))  # a block and a pair
     xi = b.input("xi", (1, 4, 14, 3), scale=0.05, zero_point=12)
-    outs.append(_depthwise(b, xi, "w7_s2", stride_w=2))  # a block and a triple
-    outs.append(_depthwise(b, xi, "w6_s2_valid", padding="VALID", stride_h=2, stride_w=2))  # a block and a pair
+    outs.append(_depthwise(b, xi, "w7_s2", stride_w=2))  # two pairs and a triple
+    outs.append(_depthwise(b, xi, "w6_s2_valid", padding="VALID", stride_h=2, stride_w=2))  # a block
     xk = b.input("xk", (1, 4, 8, 9), scale=0.05, zero_point=5)
-    outs.append(_depthwise(b, xk, "w6_s1_valid", padding="VALID"))  # a row of six (and 2 + 1 channels)
+    outs.append(_depthwise(b, xk, "w6_s1_valid", padding="VALID"))  # a block of six (and 2 + 1 channels)
     xl = b.input("xl", (1, 3, 6, 4), scale=0.05, zero_point=-60)
     outs.append(_depthwise(b, xl, "w6_s1", fused_activation_function="RELU", zero_point=-128))  # SAME: padded
     xj = b.input("xj", (2, 4, 4, 12), scale=0.05, zero_point=-20)  # two images: padded rows after real ones
     outs.append(_depthwise(b, xj, "b2_c12_s1"))  # transposition by channel groups (3 groups, 1 pixel pair)
     outs.append(_depthwise(b, xj, "b2_c12_s2", stride_h=2, stride_w=2))
+    xm = b.input("xm", (1, 5, 14, 6), scale=0.05, zero_point=9)
+    outs.append(_depthwise(b, xm, "w14_s1_h2", stride_h=2))  # two blocks of six and a pair, odd height
+    outs.append(_depthwise(b, xm, "w12_s1_valid", padding="VALID"))  # two blocks, no pair
+    xn = b.input("xn", (1, 3, 13, 5), scale=0.05, zero_point=-15)
+    outs.append(_depthwise(b, xn, "w13_s1"))  # a block, two pairs and a triple
+    outs.append(_depthwise(b, xn, "w11_s1_valid", padding="VALID"))  # a block, a pair and a triple
+    xo = b.input("xo", (1, 5, 5, 7), scale=0.05, zero_point=21)
+    outs.append(_depthwise(b, xo, "w5_s1"))  # SAME: a padded row of five, 4 + 3 channels
+    outs.append(_depthwise(b, xo, "w5_s1_h2", stride_h=2))
+    xp = b.input("xp", (1, 2, 1, 6), scale=0.05, zero_point=-2)
+    outs.append(_depthwise(b, xp, "w1_s1"))  # SAME: a padded row of one
+    xq = b.input("xq", (1, 5, 25, 5), scale=0.05, zero_point=-33)
+    outs.append(_depthwise(b, xq, "w13_s2", stride_h=2, stride_w=2))  # a block of six, two pairs and a triple
+    outs.append(_depthwise(b, xq, "w12_s2_valid", padding="VALID", stride_w=2))  # two blocks, odd height
+    xr = b.input("xr", (1, 3, 20, 6), scale=0.05, zero_point=44)
+    outs.append(_depthwise(b, xr, "w10_s2", stride_w=2))  # a block and two pairs
     return b.build(*outs)
 
 
@@ -108,8 +123,8 @@ def test_layers_take_the_fast_stage_at_both_shift_ends():
 
 
 def test_each_layer_takes_its_entry_point(tmp_path):
-    """Stride 1: the row-of-five and row-of-six entries for rows of 5 and 6, the one with blocks of four for every
-    other row; stride 2: the stride-2 one with blocks of four. So each path of the assembly runs on QEMU."""
+    """Stride 1: the row-of-five entry for rows of 5, the one with blocks of six for every other row; stride 2: the
+    stride-2 one (blocks of six too). So each path of the assembly runs on QEMU."""
     graph = depthwise_layers()
     source = (compile_model(graph, tmp_path / "lib", name="dw").outdir / "dw.c").read_text()
     calls = {line.split("(&")[1].split("_params")[0]: line.split("(")[0].strip()
@@ -121,15 +136,15 @@ def test_each_layer_takes_its_entry_point(tmp_path):
         width = graph.tensors[op.outputs[0]].shape[2]
         expected = "_fast_s2_long" if op.attrs["stride_w"] == 2 else ROW_BLOCK_ENTRIES.get(width, "_fast_long")
         assert entry == f"mcuforge_depthwise_conv_s8{expected}", (op.outputs[0], entry)
-    assert {e.rsplit("_s8", 1)[1] for e in calls.values()} == {"_fast_s2_long", "_fast_long", "_fast_w5", "_fast_w6"}
+    assert {e.rsplit("_s8", 1)[1] for e in calls.values()} == {"_fast_s2_long", "_fast_long", "_fast_w5"}
 
 
-@pytest.mark.parametrize("target", ["cortex-m4", "cortex-m7"])
-def test_fast_rows_match_reference_on_qemu(target, tmp_path):
-    require_qemu()
+@pytest.mark.parametrize("key", list(DSP_BUILDS))
+def test_fast_rows_match_reference_on_qemu(key, tmp_path):
+    """The assembly on the M4 and the M7, the portable kernels, and the DSP variant's C loops."""
     graph = depthwise_layers()
-    build = build_firmware(graph, tmp_path / "b", target=target, name="dw")
-    assert_builds_match_reference(graph, {target: build}, random_batch(graph, RECORDS, seed=7))
+    assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path, keys=(key,)),
+                                  random_batch(graph, RECORDS, seed=7))
 
 
 def test_fast_rows_emulated_under_sanitizers(tmp_path):
