@@ -119,3 +119,41 @@ void mcuforge_sparse_dot_4px(const int8_t *x, size_t x_step, const uint8_t *bits
                              const int8_t **w, int32_t acc[4]) {
     sparse_dot_pixels(x, x_step, bits, first, len, w, acc, 4);
 }
+
+/* A word of bitmap at a time: its 32 values zeroed (up to 31 bytes past the row: into the next row, decoded after
+ * it, or past the last), then its nonzeros stored. The zero stores are straight-line: GCC turns a loop of them
+ * into a memset call, which would link the C library's. ~10 cycles a nonzero weight on a Cortex-M4. */
+void mcuforge_sparse_decode(const uint8_t *bits, size_t bytes, int32_t depth, int32_t count, const int8_t **w,
+                            int8_t *rows) {
+    const uint32_t zero = 0;
+    const int8_t *wp = *w;
+    int32_t r;
+    for (r = 0; r < count; ++r, bits += bytes, rows += depth) {
+        size_t at; /* the bitmap byte of the word's bit 0 */
+        for (at = 0; at < bytes; at += 4u) {
+            int8_t *dst = rows + 8u * at;
+            uint32_t m = 0;
+            size_t t;
+            memcpy(dst, &zero, 4);
+            memcpy(dst + 4, &zero, 4);
+            memcpy(dst + 8, &zero, 4);
+            memcpy(dst + 12, &zero, 4);
+            memcpy(dst + 16, &zero, 4);
+            memcpy(dst + 20, &zero, 4);
+            memcpy(dst + 24, &zero, 4);
+            memcpy(dst + 28, &zero, 4);
+            if (bytes - at >= 4u) {
+                memcpy(&m, bits + at, 4); /* one unaligned load on Armv7-M */
+            } else {
+                for (t = 0; t < bytes - at; ++t) { /* the row's last bytes */
+                    m |= (uint32_t)bits[at + t] << (8u * t);
+                }
+            }
+            while (m != 0u) { /* lowest bit first: the nonzeros are in order */
+                dst[MCUFORGE_SPARSE_LOWEST_BIT(m)] = *wp++;
+                m &= m - 1u;
+            }
+        }
+    }
+    *w = wp;
+}

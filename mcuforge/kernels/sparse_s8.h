@@ -51,4 +51,10 @@ void mcuforge_sparse_dot_2px(const int8_t *x, size_t x2, const uint8_t *bits, si
 void mcuforge_sparse_dot_4px(const int8_t *x, size_t x_step, const uint8_t *bits, size_t first, size_t len,
                              const int8_t **w, int32_t acc[4]);
 
+/* `count` rows of `depth` weights from their bitmap rows (`bytes` each: (depth + 7) / 8) and nonzeros (*w,
+ * advanced past them) into dense int8 rows one after the other at `rows`, zeros between the nonzeros. Writes up
+ * to 31 bytes past the last row (whose values are then undefined): `rows` holds count depth + 31 bytes. */
+void mcuforge_sparse_decode(const uint8_t *bits, size_t bytes, int32_t depth, int32_t count, const int8_t **w,
+                            int8_t *rows);
+
 #endif
