@@ -213,17 +213,23 @@ static void conv_dsp_gather(const mcuforge_conv_params *p, const int8_t *image, 
         memcpy(bytes + c, &zero_points, 4);
     }
     memset(bytes + k, 0, 4);
-    for (ky = win.ky0; ky < win.ky1; ++ky) {
-        const size_t y = (size_t)(y0 + ky * g->dilation_h);
-        const int8_t *src = image + (y * (size_t)g->in_w + (size_t)(x0 + win.kx0 * g->dilation_w)) * (size_t)in_c;
-        int8_t *row = bytes + ky * run + win.kx0 * in_c;
-        /* the taps inside: one run of values without dilation along x */
+    if (win.ky0 < win.ky1) {
+        /* The taps inside, filter row by filter row: one run of values without dilation along x. Every bound in
+         * a local first: the int8 stores could alias the geometry, which GCC would then reload byte by byte. */
+        const size_t row_step = (size_t)g->dilation_h * (size_t)g->in_w * (size_t)in_c;
         const int32_t runs = g->dilation_w == 1 ? 1 : win.kx1 - win.kx0;
         const int32_t values = g->dilation_w == 1 ? (win.kx1 - win.kx0) * in_c : in_c;
-        int32_t t;
-        for (t = 0; t < runs; ++t, src += tap_step, row += in_c) {
-            for (c = 0; c < values; ++c) {
-                row[c] = src[c];
+        const int8_t *src = image + ((size_t)(y0 + win.ky0 * g->dilation_h) * (size_t)g->in_w +
+                                     (size_t)(x0 + win.kx0 * g->dilation_w)) * (size_t)in_c;
+        int8_t *row = bytes + win.ky0 * run + win.kx0 * in_c;
+        for (ky = win.ky1 - win.ky0; ky > 0; --ky, src += row_step, row += run) {
+            const int8_t *s = src;
+            int8_t *d = row;
+            int32_t t;
+            for (t = 0; t < runs; ++t, s += tap_step, d += in_c) {
+                for (c = 0; c < values; ++c) {
+                    d[c] = s[c];
+                }
             }
         }
     }
@@ -377,10 +383,45 @@ MCUFORGE_INLINE void conv_dsp_windows(const mcuforge_conv_params *p, const mcufo
     }
 }
 
+/* Pointwise, the fast stage, out_c even, k a multiple of 4: the first 3 (pixels / 3) pixels in 3x2 tiles
+ * (dsp_gemm_s8.h), passes of up to MCUFORGE_DSP_TILES_PER_PASS(k) tiles, each widened before any of its outputs is
+ * written (the row window holds, as for the narrow kernels). Returns the pixels done (0 when too few tiles fit a
+ * pass: the pairs are then as fast). Scratch after the table: the pass's tiles, then a pair's rows widened, ending
+ * at a multiple of MCUFORGE_DSP_TILES_ALIGN. */
+static int32_t conv_dsp_tiles(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table, const int8_t *input,
+                              const int8_t *filter, int8_t *output, uint32_t *block) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t k = g->in_c;
+    const int32_t per_pass = (int32_t)MCUFORGE_DSP_TILES_PER_PASS(k);
+    const int32_t tiles = g->batches * g->in_h * g->in_w / 3;
+    mcuforge_dsp_tiles_job job;
+    int32_t t;
+    int32_t count;
+    if (per_pass == 0 || k % 4 != 0 || g->out_c % 2 != 0) {
+        return 0;
+    }
+    job.block = block;
+    job.weights = (uint32_t *)(((uintptr_t)(block + 6 * (size_t)per_pass * (size_t)(k >> 2) + k) +
+                                MCUFORGE_DSP_TILES_ALIGN - 1) & ~(uintptr_t)(MCUFORGE_DSP_TILES_ALIGN - 1)) - k;
+    job.channels = table;
+    job.out_c = g->out_c;
+    job.groups = k >> 2;
+    job.filter = filter;
+    job.pairs = g->out_c >> 1;
+    for (t = 0; t < tiles; t += count) {
+        count = tiles - t < per_pass ? tiles - t : per_pass;
+        mcuforge_dsp_tiles_widen(block, input + 3 * (size_t)t * (size_t)k, k, count);
+        job.end = block + 6 * (size_t)count * (size_t)(k >> 2);
+        job.out = output + 3 * (size_t)t * (size_t)g->out_c;
+        mcuforge_dsp_tiles_pass(&job);
+    }
+    return 3 * tiles;
+}
+
 /* The DSP variant with output stage `mode` (a literal in the _fast and _wide entry points); `pointwise` (a
- * literal) says the caller guarantees a 1x1 filter at stride 1, which leaves out the window gathering. The
- * emitter sends such layers to the _1x1 entry points; the others gather windows whatever the filter (one copy
- * of the pointwise loop a build). */
+ * literal) says the caller guarantees a 1x1 filter at stride 1, which leaves out the window gathering, and 2 that
+ * the tiles run first (the _tiles entry point, fast stage). The emitter sends such layers to the _1x1 entry
+ * points; the others gather windows whatever the filter (one copy of the pointwise loop a build). */
 MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                               int8_t *output, void *scratch, int32_t pointwise, int32_t mode) {
     const mcuforge_conv_geometry *g = &p->geom;
@@ -391,14 +432,16 @@ MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input
     mcuforge_dsp_channels(table, g->out_c, p->bias_folded, &p->requant, p->output_offset, mode);
     if (pointwise) {
         /* Pointwise: the pixels are consecutive, two of them widen with no call; when the assembly covers every
-         * filter, all pairs of pixels go in one call. */
+         * filter, all pairs of pixels go in one call (those the tiles leave, with pointwise 2). */
         const int32_t pixels = g->batches * g->in_h * g->in_w;
-        int32_t n = 0;
-        if (k % 4 == 0 && g->out_c % 2 == 0 && pixels >= 2) {
+        int32_t n = pointwise == 2 ? conv_dsp_tiles(p, table, input, filter, output, block) : 0;
+        input += (size_t)n * (size_t)k;
+        output += (size_t)n * (size_t)g->out_c;
+        if (k % 4 == 0 && g->out_c % 2 == 0 && pixels - n >= 2) {
             mcuforge_dsp_stream stream;
             stream.refill = block;
             stream.next = input + 2 * (size_t)k;
-            stream.blocks = pixels >> 1;
+            stream.blocks = (pixels - n) >> 1;
             stream.rows = 1;
             stream.run = k;
             stream.second = (size_t)k;
@@ -406,9 +449,9 @@ MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input
             stream.advance = 2 * (size_t)k;
             mcuforge_dsp_widen_pair_at(block, input, k);
             conv_dsp_blocks(p, table, block, filter, 2, mode, output, &stream);
-            n = pixels & ~1;
-            input += (size_t)n * (size_t)k;
-            output += (size_t)n * (size_t)g->out_c;
+            input += (size_t)((pixels - n) & ~1) * (size_t)k;
+            output += (size_t)((pixels - n) & ~1) * (size_t)g->out_c;
+            n += (pixels - n) & ~1;
         }
         for (; n + 2 <= pixels; n += 2) {
             mcuforge_dsp_widen_pair_at(block, input, k);
@@ -661,6 +704,17 @@ void mcuforge_conv_1x1_s8_narrow(const mcuforge_conv_params *p, const int8_t *in
     }
 #endif
     mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+}
+
+/* A _fast pointwise layer of the tiles' shape (dsp_gemm_s8.h; the emitter checks, the kernel checks again): its own
+ * entry point, so that builds without such a layer link none of it; the last pixels (pixels mod 3) take the pairs. */
+void mcuforge_conv_1x1_s8_tiles(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                                int8_t *output, void *scratch) {
+#if defined(CONV_DSP)
+    conv_dsp(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST);
+#else
+    mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+#endif
 }
 
 void mcuforge_conv_1x1_s8_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,

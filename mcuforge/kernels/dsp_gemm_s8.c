@@ -314,6 +314,243 @@ void mcuforge_dsp_narrow16_pass(const mcuforge_dsp_narrow16_job *job) {
 }
 #endif
 
+void mcuforge_dsp_tiles_widen(uint32_t *block, const int8_t *src, int32_t k, int32_t tiles) {
+    int32_t t;
+    int32_t i;
+    for (t = 0; t < tiles; ++t, src += 3 * (size_t)k) {
+        const int8_t *y = src + k;
+        const int8_t *z = y + k;
+        for (i = 0; i < k; i += 4, block += 6) { /* the three loads first: back to back they pipeline */
+            const uint32_t a = mcuforge_read_s8x4(src + i);
+            const uint32_t b = mcuforge_read_s8x4(y + i);
+            const uint32_t c = mcuforge_read_s8x4(z + i);
+            uint32_t lanes;
+            lanes = mcuforge_sxtb16(a);
+            block[0] = mcuforge_sadd16(lanes, lanes);
+            lanes = mcuforge_sxtb16_ror8(a);
+            block[1] = mcuforge_sadd16(lanes, lanes);
+            lanes = mcuforge_sxtb16(b);
+            block[2] = mcuforge_sadd16(lanes, lanes);
+            lanes = mcuforge_sxtb16_ror8(b);
+            block[3] = mcuforge_sadd16(lanes, lanes);
+            lanes = mcuforge_sxtb16(c);
+            block[4] = mcuforge_sadd16(lanes, lanes);
+            lanes = mcuforge_sxtb16_ror8(c);
+            block[5] = mcuforge_sadd16(lanes, lanes);
+        }
+    }
+}
+
+#if defined(MCUFORGE_DSP_ASM) && defined(__thumb2__)
+/* The pass in assembly (dsp_gemm_s8.h). For each pair: its rows widened into the buffer (r8, r9 the rows, r7 the
+ * buffer, two groups a step), then its tiles: r0-r2 filter A's accumulators of the tile's pixels 0-2, r3-r5 filter
+ * B's, r6 the tile pointer, r7 the weights pointer, r8-r11 a group's weight words (A's (w0, w2), (w1, w3), B's),
+ * r12 and LR a pixel's two words. The groups run eight per loop pass, entered at the copy that leaves (-groups)
+ * mod 8 of them out (as the pairs' loop: every copy the same 88 bytes, the loop word-aligned), the buffer's end
+ * ending the loop (a TST of the weights pointer: the buffer ends at a multiple of MCUFORGE_DSP_TILES_ALIGN). The pixels are doubled (mcuforge_dsp_tiles_widen) and the accumulators start from twice the
+ * biases: the output stage is the fast one of the doubled accumulator (dsp_s8.h's mcuforge_dsp_fast_doubled, the
+ * narrow kernels' four instructions), in place, LR its temporary. The stack holds the job, the buffer's end, the
+ * loop's entry, the tile's outputs, the pair's channel entries, the next pair's rows, the pair's first outputs,
+ * the entries' end, the buffer, out_c, the pass's end and twice the pair's biases. Its own section:
+ * --gc-sections drops it from builds without tiles. */
+#define TILES_PIXEL(a, b) \
+    "smlad " a ", r12, r8, " a "\n\t" \
+    "smlad " a ", lr, r9, " a "\n\t" \
+    "smlad " b ", r12, r10, " b "\n\t" \
+    "smlad " b ", lr, r11, " b "\n\t"
+#define TILES_NEXT_PIXEL \
+    "ldr.w lr, [r6, #4]\n\t" \
+    "ldr r12, [r6], #8\n\t"
+#define TILES_GROUP \
+    "ldr.w r9, [r7, #4]\n\t" \
+    "ldr.w r10, [r7, #8]\n\t" \
+    "ldr.w r11, [r7, #12]\n\t" \
+    "ldr r8, [r7], #16\n\t" \
+    TILES_NEXT_PIXEL TILES_PIXEL("r0", "r3") \
+    TILES_NEXT_PIXEL TILES_PIXEL("r1", "r4") \
+    TILES_NEXT_PIXEL TILES_PIXEL("r2", "r5")
+#define TILES_STRING(x) #x
+#define TILES_STRING_OF(x) TILES_STRING(x)
+#define TILES_END_MASK TILES_STRING_OF(MCUFORGE_DSP_TILES_ALIGN - 16) /* the bits of a group's address in the buffer */
+#define TILES_FAST(acc, m, round, shift) \
+    "add lr, " round ", " acc ", asr #31\n\t" \
+    "smmlar " acc ", " acc ", " m ", lr\n\t" \
+    "asr " acc ", " acc ", " shift "\n\t" \
+    "ssat " acc ", #8, " acc "\n\t"
+__asm__(
+    ".pushsection .text.mcuforge_dsp_tiles_pass,\"ax\",%progbits\n\t"
+    ".syntax unified\n\t"
+    ".thumb\n\t"
+    ".p2align 2\n\t"
+    ".global mcuforge_dsp_tiles_pass\n\t"
+    ".thumb_func\n\t"
+    ".type mcuforge_dsp_tiles_pass, %function\n"
+    "mcuforge_dsp_tiles_pass:\n\t"
+    "push {r4-r11, lr}\n\t"
+    "sub sp, sp, #52\n\t"
+    "ldm r0, {r1-r9}\n\t"         /* block, end, weights, channels, out, out_c, groups, filter, pairs */
+    "str r0, [sp]\n\t"
+    "str r3, [sp, #32]\n\t"       /* the buffer */
+    "str r4, [sp, #16]\n\t"       /* the pair's channel entries */
+    "str r8, [sp, #20]\n\t"       /* its rows */
+    "str r5, [sp, #24]\n\t"       /* its first outputs */
+    "str r6, [sp, #36]\n\t"       /* out_c */
+    "str r2, [sp, #40]\n\t"       /* the pass's end */
+    "add r3, r3, r7, lsl #4\n\t"
+    "str r3, [sp, #4]\n\t"        /* the buffer's end */
+    "movs r5, #40\n\t"
+    "mla r4, r9, r5, r4\n\t"
+    "str r4, [sp, #28]\n\t"       /* the channel entries' end */
+    "rsbs r2, r7, #0\n\t"
+    "and r2, r2, #7\n\t"          /* the groups the first loop pass leaves out */
+    "adr.w r3, 1f\n\t"
+    "adr.w r1, 2f\n\t"
+    "subs r1, r1, r3\n\t"
+    "mla r3, r1, r2, r3\n\t"
+    "orr r3, r3, #1\n\t"
+    "str r3, [sp, #8]\n"          /* entry */
+    "7:\n\t"                      /* a pair: twice its biases, its rows widened */
+    "ldr r12, [sp, #16]\n\t"
+    "ldr r8, [sp, #20]\n\t"
+    "ldr r0, [r12]\n\t"
+    "ldr r1, [r12, #20]\n\t"
+    "ldr r7, [sp, #32]\n\t"
+    "ldr r6, [sp, #4]\n\t"
+    "lsls r0, r0, #1\n\t"
+    "lsls r1, r1, #1\n\t"
+    "str r0, [sp, #44]\n\t"
+    "str r1, [sp, #48]\n\t"
+    "sub r9, r6, r7\n\t"          /* the buffer's bytes: 4 k */
+    "add r9, r8, r9, lsr #2\n\t"  /* filter B's row, k after A's */
+    "add r0, r9, r9\n\t"
+    "sub r0, r0, r8\n\t"
+    "str r0, [sp, #20]\n\t"       /* the next pair's rows, 2 k after A's */
+    "sub r12, r6, r7\n\t"
+    "tst r12, #16\n\t"            /* an odd group count: one group first */
+    "beq 6f\n\t"
+    "ldr r10, [r8], #4\n\t"
+    "ldr r11, [r9], #4\n\t"
+    "sxtb16 r0, r10\n\t"
+    "sxtb16 r1, r10, ror #8\n\t"
+    "sxtb16 r2, r11\n\t"
+    "sxtb16 r3, r11, ror #8\n\t"
+    "stm r7!, {r0-r3}\n\t"
+    "cmp r7, r6\n\t"
+    "beq 5f\n"
+    "6:\n\t"
+    "ldr r5, [r8, #4]\n\t"
+    "ldr r1, [r8], #8\n\t"
+    "ldr r11, [r9, #4]\n\t"
+    "ldr r3, [r9], #8\n\t"
+    "sxtb16 r0, r1\n\t"
+    "sxtb16 r1, r1, ror #8\n\t"
+    "sxtb16 r2, r3\n\t"
+    "sxtb16 r3, r3, ror #8\n\t"
+    "sxtb16 r4, r5\n\t"
+    "sxtb16 r5, r5, ror #8\n\t"
+    "sxtb16 r10, r11\n\t"
+    "sxtb16 r11, r11, ror #8\n\t"
+    "stm r7!, {r0-r5, r10, r11}\n\t"
+    "cmp r7, r6\n\t"
+    "bne 6b\n"
+    "5:\n\t"
+    "ldr r6, [sp, #0]\n\t"
+    "ldr r0, [sp, #24]\n\t"
+    "ldr r6, [r6]\n\t"            /* the first tile */
+    "str r0, [sp, #12]\n\t"
+    "b 8f\n\t"
+    ".p2align 2\n"
+    "1:\n\t"
+    TILES_GROUP
+    "2:\n\t"
+    TILES_GROUP TILES_GROUP TILES_GROUP TILES_GROUP TILES_GROUP TILES_GROUP TILES_GROUP
+    "tst r7, #" TILES_END_MASK "\n\t" /* the buffer's end: the only multiple of MCUFORGE_DSP_TILES_ALIGN in it */
+    "bne 1b\n\t"
+    "ldr r12, [sp, #16]\n\t"      /* a's entry at [r12], b's at [r12, #20] */
+    "ldr r7, [r12, #4]\n\t"
+    "ldr r8, [r12, #8]\n\t"
+    "ldr r9, [r12, #12]\n\t"
+    "ldr r10, [r12, #24]\n\t"
+    "ldr r11, [r12, #28]\n\t"
+    "ldr r12, [r12, #32]\n\t"
+    TILES_FAST("r0", "r7", "r8", "r9") TILES_FAST("r1", "r7", "r8", "r9") TILES_FAST("r2", "r7", "r8", "r9")
+    TILES_FAST("r3", "r10", "r11", "r12") TILES_FAST("r4", "r10", "r11", "r12") TILES_FAST("r5", "r10", "r11", "r12")
+    "ldr r7, [sp, #12]\n\t"
+    "ldr r8, [sp, #36]\n\t"
+    "ldr r12, [sp, #40]\n\t"
+    "strb r0, [r7]\n\t"
+    "strb r3, [r7, #1]\n\t"
+    "add r9, r7, r8\n\t"
+    "strb r1, [r9]\n\t"
+    "strb r4, [r9, #1]\n\t"
+    "add r9, r9, r8\n\t"
+    "strb r2, [r9]\n\t"
+    "strb r5, [r9, #1]\n\t"
+    "add r9, r9, r8\n\t"
+    "str r9, [sp, #12]\n\t"
+    "cmp r6, r12\n\t"
+    "beq 9f\n"
+    "8:\n\t"                      /* a tile's start */
+    "ldr r7, [sp, #32]\n\t"
+    "ldr r0, [sp, #44]\n\t"
+    "ldr r3, [sp, #48]\n\t"
+    "ldr r12, [sp, #8]\n\t"
+    "mov r1, r0\n\t"
+    "mov r2, r0\n\t"
+    "mov r4, r3\n\t"
+    "mov r5, r3\n\t"
+    "bx r12\n"
+    "9:\n\t"                      /* the pair done: the next one */
+    "ldr r0, [sp, #16]\n\t"
+    "ldr r1, [sp, #24]\n\t"
+    "ldr r2, [sp, #28]\n\t"
+    "adds r0, r0, #40\n\t"
+    "adds r1, r1, #2\n\t"
+    "str r0, [sp, #16]\n\t"
+    "str r1, [sp, #24]\n\t"
+    "cmp r0, r2\n\t"
+    "bne 7b\n\t"
+    "add sp, sp, #52\n\t"
+    "pop {r4-r11, pc}\n\t"
+    ".size mcuforge_dsp_tiles_pass, .-mcuforge_dsp_tiles_pass\n\t"
+    ".popsection");
+#else
+/* The same in C (hosts emulating the DSP instructions, builds without the inline assembly). */
+void mcuforge_dsp_tiles_pass(const mcuforge_dsp_tiles_job *job) {
+    const size_t out_c = (size_t)job->out_c;
+    const int8_t *filter = job->filter;
+    int32_t j;
+    for (j = 0; j < job->pairs; ++j, filter += 8 * (size_t)job->groups) {
+        const mcuforge_dsp_channel *ca = job->channels + 2 * j;
+        const mcuforge_dsp_channel *cb = ca + 1;
+        const uint32_t *x = job->block;
+        int8_t *out = job->out + 2 * j;
+        mcuforge_dsp_widen_pair(job->weights, filter, 4 * job->groups);
+        for (; x < job->end; out += 3 * out_c) {
+            const uint32_t *w = job->weights;
+            int32_t acc[6]; /* doubled: the pixels are */
+            int32_t g;
+            int32_t p;
+            acc[0] = acc[1] = acc[2] = (int32_t)((uint32_t)ca->bias << 1);
+            acc[3] = acc[4] = acc[5] = (int32_t)((uint32_t)cb->bias << 1);
+            for (g = 0; g < job->groups; ++g, w += 4, x += 6) {
+                for (p = 0; p < 3; ++p) {
+                    acc[p] = mcuforge_smlad(x[2 * p], w[0], acc[p]);
+                    acc[p] = mcuforge_smlad(x[2 * p + 1], w[1], acc[p]);
+                    acc[3 + p] = mcuforge_smlad(x[2 * p], w[2], acc[3 + p]);
+                    acc[3 + p] = mcuforge_smlad(x[2 * p + 1], w[3], acc[3 + p]);
+                }
+            }
+            for (p = 0; p < 3; ++p) {
+                out[(size_t)p * out_c] = mcuforge_dsp_fast_doubled(acc[p], ca->multiplier, ca->round, ca->shift);
+                out[(size_t)p * out_c + 1] = mcuforge_dsp_fast_doubled(acc[3 + p], cb->multiplier, cb->round,
+                                                                       cb->shift);
+            }
+        }
+    }
+}
+#endif
+
 #else
 typedef int mcuforge_dsp_gemm_s8_unused; /* ISO C wants a non-empty translation unit */
 #endif

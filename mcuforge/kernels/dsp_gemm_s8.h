@@ -499,6 +499,49 @@ void mcuforge_dsp_narrow16_records(uint32_t *records, const uint32_t *block_a, c
 
 void mcuforge_dsp_narrow16_pass(const mcuforge_dsp_narrow16_job *job);
 
+/* Pointwise layers in 3x2 tiles, over passes of pixels: the 2x2 group above is 19 cycles for 16 MACs, four of them
+ * the SXTB16 of the weights, and a tile of three pixels by two filters would need 15 registers with the weights
+ * widened as it goes (six accumulators, four weight and two pixel words, three pointers). With the pixels of a pass
+ * widened once, three a tile, and a filter pair's rows widened once a pass into a buffer (the layout of a block of
+ * two columns: A's (w0, w2), (w1, w3), B's, a group of four values), one pointer serves both filters and the tile
+ * fits the 14: a group is one chain of six loads (the four weight words, the first pixel's two), two chains of two
+ * (the other pixels'), 12 SMLAD: 25 cycles for 24 MACs. A tile's words 6g .. 6g+5 hold pixel 0's (v0, v2),
+ * (v1, v3) of group g, then pixel 1's, then pixel 2's (24 bytes a group). A pass holds up to
+ * MCUFORGE_DSP_TILES_BYTES of tiles and at least MCUFORGE_DSP_TILES_MIN (fewer, and widening the weights each pass
+ * costs as much as the tiles save); k a multiple of 4, the pair's rows (16 bytes a group) fewer than
+ * MCUFORGE_DSP_TILES_ALIGN bytes. Scratch after the channel table: the tiles, then the pair's rows, ending at a
+ * multiple of MCUFORGE_DSP_TILES_ALIGN (the loop's end test; MCUFORGE_DSP_TILES_ALIGN bytes reserved for it).
+ * ops/conv_2d.py mirrors these numbers. */
+#define MCUFORGE_DSP_TILES_BYTES 4224
+#define MCUFORGE_DSP_TILES_MIN 6
+#define MCUFORGE_DSP_TILES_ALIGN 512
+/* Tiles a pass for k values a pixel (0 when fewer than MCUFORGE_DSP_TILES_MIN fit, or k is too deep). */
+#define MCUFORGE_DSP_TILES_PER_PASS(k) \
+    (MCUFORGE_DSP_TILES_BYTES / (6 * (size_t)(k)) >= MCUFORGE_DSP_TILES_MIN && \
+     4 * (size_t)(k) < MCUFORGE_DSP_TILES_ALIGN ? MCUFORGE_DSP_TILES_BYTES / (6 * (size_t)(k)) : 0)
+
+/* A pass: every filter pair (its rows widened into `weights`, then its outputs for every tile). The assembly loads
+ * the fields in this order (one LDM). */
+typedef struct {
+    const uint32_t *block;                /* the pass's first tile */
+    const uint32_t *end;                  /* past its last tile */
+    uint32_t *weights;                    /* a pair's rows widened: 4 words a group */
+    const mcuforge_dsp_channel *channels; /* the first pair's two entries (fast form) */
+    int8_t *out;                          /* the pass's first pixel's outputs */
+    int32_t out_c;
+    int32_t groups;                       /* k / 4 */
+    const int8_t *filter;                 /* the first pair's rows */
+    int32_t pairs;
+} mcuforge_dsp_tiles_job;
+
+/* Widens `tiles` tiles of three consecutive pixels of k (a multiple of 4) values each from src, doubled (2 v fits a
+ * q15 lane): the tiles' accumulators are then the doubled ones their output stage multiplies. */
+void mcuforge_dsp_tiles_widen(uint32_t *block, const int8_t *src, int32_t k, int32_t tiles);
+
+/* Every pair's outputs for the job's pass (the fast output stage): the tiles' outputs 3 out_c apart, a pair's two
+ * filters' side by side, the pairs' 2 apart. */
+void mcuforge_dsp_tiles_pass(const mcuforge_dsp_tiles_job *job);
+
 #endif /* MCUFORGE_DSP */
 
 #endif /* MCUFORGE_DSP_GEMM_S8_H */

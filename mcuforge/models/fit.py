@@ -102,7 +102,7 @@ def _as_int8(graph: Graph) -> Graph:
     """A copy in the int8 form quantization gives it (shapes unchanged). Float layer weights become the sign of
     their per-channel symmetric quantization (int8, or INT4 when marked so), which keeps what the code generator
     decides from them (sparse or dense storage: the zero pattern) while the small values let every conv take its
-    SIMD variant, whose scratch is the largest; biases and activations get placeholder scales and zero values."""
+    SIMD variant, whose scratch is the largest; biases and activations get placeholder scales and zero points (activations -128, as after a ReLU)."""
     g = graph.copy()
     for op in g.ops:
         if op.type in WEIGHTED and len(op.inputs) > 1 and g.tensors[op.inputs[1]].is_constant:
@@ -133,8 +133,10 @@ def _placeholder(t, dtype: str, channels: int, axis: int | None, data: np.ndarra
     if t.is_constant:
         t.data = np.zeros(t.shape, dtype) if data is None else data.astype(dtype)
     scale = np.full(channels, 1.0 / 64, np.float32)
-    t.quant = Quantization(scale, np.zeros(channels, np.int64), axis) if axis is not None else \
-        Quantization(scale, np.zeros(channels, np.int64))
+    # activations at zero point -128, as PTQ gives a ReLU's output: every fused activation then clamps to the full
+    # int8 range, so each conv takes the SIMD entry point a quantized graph's would (their scratch differs)
+    zero = np.full(channels, 0 if t.is_constant else -128, np.int64)
+    t.quant = Quantization(scale, zero, axis) if axis is not None else Quantization(scale, zero)
 
 
 def _layer_flash(g: Graph, index: int, seen: set[str]) -> tuple[int, int, bool]:

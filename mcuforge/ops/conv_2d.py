@@ -17,14 +17,14 @@ import numpy as np
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
-from mcuforge.ops.conv_2d_sparse import emit_sparse_conv
+from mcuforge.ops.conv_2d_sparse import dense_compute, dense_compute_scratch, emit_sparse_conv
 from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, ConvGeometry, centered_input,
                                       check_conv_tensors, check_window_attrs, conv_geometry, conv_int8_requant,
                                       finish_conv, float_activation_range, folded_bias, geometry_fields, is_hybrid,
                                       output_multipliers, row_window)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
-from mcuforge.quant.sparse import use_sparse
+from mcuforge.quant.sparse import sparse_op_weights, use_sparse
 
 
 def _groups(op: Op, graph: Graph) -> int:
@@ -211,10 +211,11 @@ def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray, tuple[np.ndarra
 def _dsp_entry(op: Op, graph: Graph, form: int) -> str:
     """The entry point's suffix for a layer of DSP requantization `form`: "_fast"/"_wide" link only the DSP
     variant's output stage the layer needs (kernels/conv_2d_s8.h; clamp [-128, 127], one group), "_narrow"/
-    "_narrow16" the weight-stationary kernels of a fast layer of their shape, "" the generic entry."""
+    "_narrow16" the weight-stationary kernels of a fast layer of their shape, "_tiles" the 3x2 tiles (`_tiles`), ""
+    the generic entry."""
     full_range = output_activation_range(op, graph) == (-128, 127) and _groups(op, graph) == 1
     fast = {DSP_FOLDED: "_fast", DSP_GENERAL: "_wide"}.get(form, "") if full_range else ""
-    return (_narrow(op, graph) or fast) if fast == "_fast" else fast
+    return (_narrow(op, graph) or _tiles(op, graph) or fast) if fast == "_fast" else fast
 
 
 def _pointwise(op: Op, graph: Graph) -> bool:
@@ -250,21 +251,68 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
     MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), or the narrow kernels' more,
     reserved whatever the target: the same library runs the DSP variant on cores with the DSP extension, portable
-    code elsewhere. The int4 and sparse kernels need none."""
+    code elsewhere. The int4 and sparse kernels need none, but for the sparse pointwise _dense entry point."""
     if is_hybrid(op, graph):
         shape = graph.tensors[op.inputs[0]].shape
         return shape[1] * shape[2] * shape[3]
     w = graph.tensors[op.inputs[1]]
-    if (graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w)
-            or use_sparse(w, one_group=_groups(op, graph) == 1)):
+    if graph.tensors[op.inputs[0]].dtype != "int8" or is_int4(w):
         return 0
+    if use_sparse(w, one_group=_groups(op, graph) == 1):  # ops/conv_2d_sparse.py
+        return dense_compute_scratch(op, graph) if dense_compute(op, graph) else 0
     form = _dsp_requant(op, graph)[0]
     if not form:
         return 0
     k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
     gather = k + 4 if in_c % 4 and not _pointwise(op, graph) else 0  # a padded window's bytes, a zero word
-    narrow = {"_narrow": NARROW_SCRATCH, "_narrow16": NARROW16_SCRATCH}.get(_dsp_entry(op, graph, form), 0)
-    return max(20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + gather, narrow)
+    entry = _dsp_entry(op, graph, form)
+    narrow = {"_narrow": NARROW_SCRATCH, "_narrow16": NARROW16_SCRATCH}.get(entry, 0)
+    tiles = _tiles_scratch(k, w.shape[0]) if entry == "_tiles" else 0
+    return max(20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + gather, narrow, tiles)
+
+
+# kernels/dsp_gemm_s8.h: the _tiles entry point runs a _fast pointwise layer with an even filter count and k a
+# multiple of 4 in 3x2 tiles, passes of up to TILES_BYTES of them (TILES_MIN tiles at least, else none) widened
+# after the channel table, then a filter pair's rows widened (4 bytes a value, fewer than TILES_ALIGN), ending at a
+# multiple of TILES_ALIGN (TILES_ALIGN bytes reserved for that).
+TILES_BYTES, TILES_MIN, TILES_ALIGN = 4224, 6, 512
+
+
+def _tiles_scratch(k: int, filters: int) -> int:
+    per_pass = TILES_BYTES // (6 * k)
+    if per_pass < TILES_MIN or 4 * k >= TILES_ALIGN or filters % 2 or k % 4:
+        return 0
+    return 20 * filters + 6 * k * per_pass + 4 * k + TILES_ALIGN
+
+
+def _tiles(op: Op, graph: Graph) -> str:
+    """"_tiles" for a _fast pointwise layer of the tiles' shape (three pixels at least), else "". The tiles run
+    kws's pointwise layers at 1.33 cycles/MAC instead of 1.50 for ~1.6 KB more code: a model that stores conv
+    weights sparse (pruned to save flash, as vww) keeps the smaller pairs."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    if not _pointwise(op, graph) or not _tiles_scratch(w.shape[3], w.shape[0]) or x.size // x.shape[3] < 3:
+        return ""
+    return "" if _stores_sparse_convs(graph) else "_tiles"
+
+
+def _stores_sparse_convs(graph: Graph) -> bool:
+    """Whether any CONV_2D of the model stores its weights sparse (quant/sparse.py, the storage mode in force)."""
+    return any(o.type == "CONV_2D" and sparse_op_weights(o, graph) is not None for o in graph.ops)
+
+
+def pointwise_fast_scratch(k: int, filters: int) -> int:
+    """Scratch of mcuforge_conv_1x1_s8_fast for `filters` filters of k values (scratch_bytes' rule for such a layer):
+    the sparse _dense entry point runs it on blocks of decoded filters (ops/conv_2d_sparse.py)."""
+    return 20 * filters + 4 * 4 * ((k + 3) // 4)  # the tiles run from mcuforge_conv_1x1_s8_tiles only
+
+
+def _row_window(op: Op, graph: Graph) -> tuple[int, int]:
+    """conv_common.row_window, but (0, 0) (every output row reads the input from its first row: no overlap) for a
+    sparse conv whose blocks of filters each read the whole input (ops/conv_2d_sparse.py dense_compute)."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    if x.dtype == "int8" and use_sparse(w, one_group=_groups(op, graph) == 1) and dense_compute(op, graph):
+        return 0, 0
+    return row_window(op, graph)
 
 
 def macs(op: Op, graph: Graph) -> int:
@@ -284,6 +332,6 @@ register(OpDef(
     c_kernel="conv_2d",
     emit_c=emit_c,
     scratch_bytes=scratch_bytes,
-    row_window=row_window,
+    row_window=_row_window,
     doc="2-D convolution, NHWC input, OHWI filter; SAME/VALID padding, strides, dilation, groups.",
 ))

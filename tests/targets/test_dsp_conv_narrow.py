@@ -44,6 +44,7 @@ STRIDED16 = {"s16_24x25": ((1, 24, 25, 16), (2, 2), "SAME"), "s16_9x11": ((1, 9,
              "s16_valid": ((1, 8, 10, 16), (2, 2), "VALID"), "s16_few": ((1, 3, 5, 16), (2, 2), "SAME")}
 BESIDE = {"k9_fast": (9, 16), "k16_fast": (16, 16), "f15_fast": (8, 15), "f17_fast": (8, 17), "k17_fast": (17, 32),
           "f31_fast": (16, 31), "f33_fast": (16, 33)}
+TILED = ["k16_fast"]  # of those, the one the 3x2 tiles take (an even filter count, k a multiple of 4)
 
 
 def _conv(b, x, name, weights, w_scales, bias, **attrs):
@@ -118,10 +119,11 @@ def test_layers_take_the_intended_entry_points(tmp_path):
     source = (compile_model(graph, tmp_path / "lib", name="net").outdir / "net.c").read_text()
     calls = {line.split("(")[0].strip() for line in source.splitlines() if "mcuforge_conv_1x1_s8" in line}
     assert calls == {"mcuforge_conv_1x1_s8_narrow", "mcuforge_conv_1x1_s8_narrow16", "mcuforge_conv_1x1_s8_fast",
-                     "mcuforge_conv_1x1_s8", "mcuforge_conv_1x1_s8_wide"}, calls
+                     "mcuforge_conv_1x1_s8", "mcuforge_conv_1x1_s8_wide", "mcuforge_conv_1x1_s8_tiles"}, calls
     assert source.count("mcuforge_conv_1x1_s8_narrow(") == len(narrow)
     assert source.count("mcuforge_conv_1x1_s8_narrow16(") == len(narrow16)
-    assert source.count("mcuforge_conv_1x1_s8_fast(") == len(BESIDE)
+    assert source.count("mcuforge_conv_1x1_s8_fast(") == len(BESIDE) - len(TILED)
+    assert source.count("mcuforge_conv_1x1_s8_tiles(") == len(TILED)  # kernels/dsp_gemm_s8.h's 3x2 tiles
     assert source.count("mcuforge_conv_s8_narrow16(") == len(STRIDED16)
     assert source.count("mcuforge_conv_s8_fast(") == 1  # s16_f31
     assert all(conv_2d.scratch_bytes(_op(graph, n), graph) == conv_2d.NARROW16_SCRATCH for n in STRIDED16)
