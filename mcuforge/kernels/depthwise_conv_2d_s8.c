@@ -110,7 +110,7 @@ MCUFORGE_INLINE void dw_pixel(const mcuforge_depthwise_conv_params *p, const dw_
  * stride 1 (18.5 an output; blocks of four took 20.75), 121 at stride 2 (20.2; 23.9); a row of five 93. The
  * transposition takes about 2.5 a value (a good part of the rest at stride 2, where a value feeds 2.25 MACs). Each
  * row shape has its entry point (DW_ENTRY), so a model links only the assembly its layers run: one function per
- * stride. Scratch: the channel table, the filter pairs (6 words a channel), then the ring. */
+ * stride, or one for both. Scratch: the channel table, the filter pairs (6 words a channel), then the ring. */
 #define DW_DSP 1
 
 typedef struct {
@@ -390,7 +390,8 @@ MCUFORGE_INLINE void dw_dsp_channel_row(const int16_t *r0, const int16_t *r1, co
 #if defined(DW_FAST_ROWS_ASM)
 /* A fast output row, all channels, in assembly: the layer loop calls one of these per output row, at stride 1 or
  * 2 in phases (any row length: DW_NAKED_PHASES), or a row of five in one block a channel. Each has an entry point
- * of its own (the emitter picks it), so that a model links one function per stride. */
+ * of its own (the emitter picks it), so that a model links one function per stride, or one for both strides (the
+ * phases' skeleton once: about 500 bytes less), without the pairs' phase if its rows need none. */
 typedef void (*dw_fast_row_fn)(const int16_t *r0, const int16_t *r1, const int16_t *r2, const dw_channel *ch,
                                int8_t *out, const dw_fast_rows *rows);
 
@@ -502,7 +503,7 @@ __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, cons
  * accumulators (r4-r8, r12) take a naked function, the output and the phase's state on the stack: [sp] step,
  * [sp, #4] the phase's advance of the ring rows from a channel to the next (block_next, pair_next or ring_next),
  * [sp, #8] the table's end, [sp, #12] the output, [sp, #16] the blocks or pairs left, [sp, #20] the plan
- * (dw_fast_rows). A block loads the filter words, bias and requantization words once for six outputs (blocks of
+ * (dw_fast_rows), [sp, #24] 4 stride (the function for both strides). A block loads the filter words, bias and requantization words once for six outputs (blocks of
  * four took 12 % more cycles an output at stride 1, 18 % at stride 2); the entry post-indexed as in the row of
  * five. Stride 1: outputs 0 and 1 of a pair take words (x0 x1) (x2 x3), output 1 the top lane of the first and the
  * second crosswise; a block is three pairs on W0..W3 (the row of five's code and a sixth accumulator: outputs 4
@@ -552,17 +553,18 @@ __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, cons
     DW_S1_TRIPLE_REST("r2")
 /* A channel's end in every phase: the step, the phase's ring advance, the table's end and the output (the stores
  * between, output 0 last, post-indexing the output to the next channel's), then on to the next channel. */
-#define DW_PHASE_NEXT(loop) \
+#define DW_PHASE_NEXT(H, loop) \
     "strb r4, [lr], #1\n\t" \
     "str lr, [sp, #12]\n\t" \
     "add r0, r0, r10\n\t" \
     "add r1, r1, r10\n\t" \
     "add r2, r2, r10\n\t" \
-    "cmp r3, r11\n\t" \
-    "bne " loop "\n\t"
+    DW_##H##_TEST \
+    DW_##H##_LOOP(loop)
 /* After a phase's channels: back to channel 0 (table_bytes at plan offset 36), the ring rows `back` on (the plan's
- * block_back at 28 or pair_back at 32) and the output r9 bytes on; then the next block or pair, if any. */
-#define DW_PHASE_BACK(back, loop) \
+ * block_back at 28 or pair_back at 32) and the output r9 bytes on; then the next block or pair, if any ([sp, #16]
+ * counts them down). */
+#define DW_PHASE_BACK(H, back, loop) \
     "ldr lr, [sp, #20]\n\t" \
     "ldr r10, [lr, #" back "]\n\t" \
     "ldr r11, [lr, #36]\n\t" \
@@ -573,10 +575,7 @@ __attribute__((naked)) static void dw_fast_row_w5(const int16_t *r0 DW_ARG, cons
     "sub r3, r3, r11\n\t" \
     "add r12, r12, r9\n\t" \
     "str r12, [sp, #12]\n\t" \
-    "ldr r9, [sp, #16]\n\t" \
-    "subs r9, r9, #1\n\t" \
-    "str r9, [sp, #16]\n\t" \
-    "bne " loop "\n\t"
+    DW_##H##_BACK(loop)
 /* dw_fast_rows' fields as the assembly reads them (byte offsets) */
 typedef char dw_fast_rows_phase_layout[offsetof(dw_fast_rows, pair) == 4 && offsetof(dw_fast_rows, last) == 12 &&
                                             offsetof(dw_fast_rows, ring_next) == 16 &&
@@ -587,7 +586,95 @@ typedef char dw_fast_rows_phase_layout[offsetof(dw_fast_rows, pair) == 4 && offs
                                             offsetof(dw_fast_rows, table_bytes) == 36
                                         ? 1
                                         : -1];
-#define DW_NAKED_PHASES(BLOCK_ROWS, PAIR_ROWS, TRIPLE_ROWS) \
+/* The phases' control flow (H in DW_NAKED_PHASES; n the phase's label: 1 blocks, 3 pairs, 7 the triple). ONE: a
+ * function of one stride, its rows code inline in each phase's loop. BOTH: both strides' rows code, stride 1's
+ * inline (DW_BOTH_ROWS), stride 2's after the return (DW_BOTH_TAIL, branching back to the shared output stage), the
+ * stride in the carry flag (set for stride 1 by DW_BOTH_STRIDE on entering a phase's loop; no instruction of the
+ * rows, the output stage or the moves to the next channel or block writes the flags but the channel loop's TEQ,
+ * which keeps the carry): the loop goes to stride 1's rows on HI (carry and not at the table's end), else to stride
+ * 2's on NE. A channel's block, pair or triple costs as in one stride's function at stride 1, 4 cycles more at
+ * stride 2 (the HI not taken, the branch back); a phase's next block 1 more (2), for one copy of the skeleton. */
+#define DW_ONE_SETUP
+#define DW_ONE_ENTER(n)
+#define DW_ONE_JUMP(n) "b " n "b\n\t"
+#define DW_ONE_TEST "cmp r3, r11\n\t"
+#define DW_ONE_LOOP(n) "bne " n "b\n\t"
+#define DW_ONE_ROW_OF_ONE_DONE(end) /* step 0 */ \
+    "ldr r9, [sp]\n\t" \
+    "cmp r9, #0\n\t" \
+    "beq " end "\n\t"
+#define DW_ONE_BACK(n) \
+    "ldr r9, [sp, #16]\n\t" \
+    "subs r9, r9, #1\n\t" \
+    "str r9, [sp, #16]\n\t" \
+    DW_ONE_LOOP(n)
+#define DW_BOTH_SETUP /* [sp, #24]: 4 stride, the plan's ring_next - pair_next (offsets 16, 24) */ \
+    "ldr r10, [r9, #16]\n\t" \
+    "ldr r11, [r9, #24]\n\t" \
+    "sub r10, r10, r11\n\t" \
+    "str r10, [sp, #24]\n\t"
+#define DW_BOTH_STRIDE /* carry: stride 1 (bit 2 of 4 stride) */ \
+    "ldr r12, [sp, #24]\n\t" \
+    "lsrs r12, r12, #3\n\t"
+#define DW_BOTH_ENTER(n) DW_BOTH_STRIDE "bcc " n "1f\n\t"
+#define DW_BOTH_JUMP(n) DW_BOTH_ENTER(n) "b " n "b\n\t"
+#define DW_BOTH_TEST "teq r3, r11\n\t"
+#define DW_BOTH_LOOP(n) \
+    "bhi " n "b\n\t" \
+    "bne " n "1f\n\t"
+#define DW_BOTH_ROW_OF_ONE_DONE(end) /* CBNZ: the carry stays */ \
+    "ldr r4, [sp]\n\t" \
+    "cbnz r4, 8f\n\t" \
+    "b " end "\n" \
+    "8:\n\t"
+#define DW_BOTH_BACK(n) /* SUB, CBZ: the carry stays */ \
+    "ldr r4, [sp, #16]\n\t" \
+    "sub r4, r4, #1\n\t" \
+    "str r4, [sp, #16]\n\t" \
+    "cbz r4, 8f\n\t" \
+    "bcs " n "b\n\t" \
+    "b " n "1f\n" \
+    "8:\n\t"
+/* Phase n's rows for stride 1 at label n, going on at n0 (the shared output stage); for stride 2 at n1, after the
+ * function's return (DW_BOTH_TAIL), branching back to n0. */
+#define DW_BOTH_ROWS(n, S1_ROWS) \
+    S1_ROWS \
+    n "0:\n\t"
+#define DW_BOTH_TAIL(n, S2_ROWS) \
+    n "1:\n\t" \
+    S2_ROWS \
+    "b " n "0b\n\t"
+/* The pairs' phase (a function for rows of 6k or 6k + 3 outputs only, DW_NO_PAIRS, leaves it out: just its label),
+ * and the row of one, which runs in it. */
+#define DW_PAIR_PHASE(H, PAIR_ROWS) \
+    "2:\n\t" /* pairs */ \
+    "ldr lr, [sp, #20]\n\t" \
+    "ldr r9, [lr, #4]\n\t" \
+    "ldr r10, [lr, #24]\n\t" \
+    "cmp r9, #0\n\t" \
+    "beq 5f\n\t" \
+    "str r9, [sp, #16]\n\t" \
+    "str r10, [sp, #4]\n\t" \
+    DW_##H##_ENTER("3") \
+    "3:\n\t" \
+    PAIR_ROWS \
+    DW_W_OUT_PARAMS \
+    DW_W5_OUT("r4") DW_W5_OUT("r5") \
+    "ldm sp, {r9, r10, r11, lr}\n\t" \
+    "strb r5, [lr, r9]\n\t" \
+    DW_PHASE_NEXT(H, "3") \
+    DW_##H##_ROW_OF_ONE_DONE("9f") \
+    DW_PHASE_BACK(H, "32", "3") \
+    "5:\n\t"
+#define DW_ROW_OF_ONE(H) \
+    "bgt 6f\n\t" \
+    "ldr r10, [lr, #24]\n\t" \
+    "mov r9, #0\n\t" \
+    "str r9, [sp]\n\t" \
+    "str r10, [sp, #4]\n\t" \
+    DW_##H##_JUMP("3")
+#define DW_NO_PAIRS "2:\n\t"
+#define DW_NAKED_PHASES(H, BLOCK_ROWS, PAIR_PHASE, ROW_OF_ONE, TRIPLE_ROWS, TAIL) \
     "push {r4-r11, lr}\n\t" \
     "sub sp, sp, #28\n\t" \
     "ldr r7, [sp, #64]\n\t" \
@@ -598,8 +685,10 @@ typedef char dw_fast_rows_phase_layout[offsetof(dw_fast_rows, pair) == 4 && offs
     "movs r6, #44\n\t" \
     "mla r6, r4, r6, r3\n\t" \
     "stm sp, {r4-r9}\n\t" \
+    DW_##H##_SETUP \
     "cmp r8, #0\n\t" \
-    "beq 2f\n" \
+    "beq 2f\n\t" \
+    DW_##H##_ENTER("1") \
     "1:\n\t" /* blocks of six */ \
     BLOCK_ROWS \
     DW_W_OUT_PARAMS \
@@ -612,43 +701,20 @@ typedef char dw_fast_rows_phase_layout[offsetof(dw_fast_rows, pair) == 4 && offs
     "add r5, r5, r9, lsl #1\n\t" \
     "strb r8, [r5]\n\t" \
     "strb r12, [r5, r9]\n\t" \
-    DW_PHASE_NEXT("1b") \
+    DW_PHASE_NEXT(H, "1") \
     "ldr r9, [sp]\n\t" \
     "add r9, r9, r9, lsl #2\n\t" /* the output 6 on: 5 steps past where the channels left it */ \
-    DW_PHASE_BACK("28", "1b") \
-    "2:\n\t" /* pairs */ \
-    "ldr lr, [sp, #20]\n\t" \
-    "ldr r9, [lr, #4]\n\t" \
-    "ldr r10, [lr, #24]\n\t" \
-    "cmp r9, #0\n\t" \
-    "beq 5f\n\t" \
-    "str r9, [sp, #16]\n\t" \
-    "str r10, [sp, #4]\n" \
-    "3:\n\t" \
-    PAIR_ROWS \
-    DW_W_OUT_PARAMS \
-    DW_W5_OUT("r4") DW_W5_OUT("r5") \
-    "ldm sp, {r9, r10, r11, lr}\n\t" \
-    "strb r5, [lr, r9]\n\t" \
-    DW_PHASE_NEXT("3b") \
-    "ldr r9, [sp]\n\t" \
-    "cmp r9, #0\n\t" \
-    "beq 9f\n\t" /* a row of one: done */ \
-    DW_PHASE_BACK("32", "3b") \
-    "5:\n\t" /* the last output or three */ \
+    DW_PHASE_BACK(H, "28", "1") \
+    PAIR_PHASE /* the last output or three */ \
     "ldr lr, [sp, #20]\n\t" \
     "ldr r9, [lr, #12]\n\t" \
     "cmp r9, #1\n\t" \
     "blt 9f\n\t" \
-    "bgt 6f\n\t" \
-    "ldr r10, [lr, #24]\n\t" \
-    "mov r9, #0\n\t" \
-    "str r9, [sp]\n\t" \
-    "str r10, [sp, #4]\n\t" \
-    "b 3b\n" \
+    ROW_OF_ONE \
     "6:\n\t" \
     "ldr r10, [lr, #16]\n\t" \
-    "str r10, [sp, #4]\n" \
+    "str r10, [sp, #4]\n\t" \
+    DW_##H##_ENTER("7") \
     "7:\n\t" \
     TRIPLE_ROWS \
     DW_W_OUT_PARAMS \
@@ -656,10 +722,11 @@ typedef char dw_fast_rows_phase_layout[offsetof(dw_fast_rows, pair) == 4 && offs
     "ldm sp, {r9, r10, r11, lr}\n\t" \
     "strb r5, [lr, r9]\n\t" \
     "strb r6, [lr, r9, lsl #1]\n\t" \
-    DW_PHASE_NEXT("7b") \
+    DW_PHASE_NEXT(H, "7") \
     "9:\n\t" \
     "add sp, sp, #28\n\t" \
-    "pop {r4-r11, pc}\n\t"
+    "pop {r4-r11, pc}\n\t" \
+    TAIL
 #define DW_S1_BLOCK_ROWS \
     DW_W5_HEAD0("r0", "mov r12, r4\n\t", "12") DW_W6_REST("r0", "12") \
     DW_W5_HEAD("r1", "-16", "12") DW_W6_REST("r1", "12") \
@@ -667,7 +734,8 @@ typedef char dw_fast_rows_phase_layout[offsetof(dw_fast_rows, pair) == 4 && offs
 __attribute__((naked)) static void dw_fast_row_s1(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
                                                   const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
                                                   int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
-    __asm__(DW_NAKED_PHASES(DW_S1_BLOCK_ROWS, DW_S1_PAIR_ROWS, DW_S1_TRIPLE_ROWS));
+    __asm__(DW_NAKED_PHASES(ONE, DW_S1_BLOCK_ROWS, DW_PAIR_PHASE(ONE, DW_S1_PAIR_ROWS), DW_ROW_OF_ONE(ONE),
+                            DW_S1_TRIPLE_ROWS, ""));
 }
 /* Stride 2: output j takes W(j) (w0 w1) and the bottom lane of W(j+1) (w2). A block of six reads words W0..W6 and
  * moves the ring rows 12 values on; its first filter row loads W2..W5 straight into the accumulators of outputs
@@ -765,18 +833,42 @@ __attribute__((naked)) static void dw_fast_row_s1(const int16_t *r0 DW_ARG, cons
 __attribute__((naked)) static void dw_fast_row_s2(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
                                                   const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
                                                   int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
-    __asm__(DW_NAKED_PHASES(DW_S2_BLOCK_ROWS, DW_S2_PAIR_ROWS, DW_S2_TRIPLE_ROWS));
+    __asm__(DW_NAKED_PHASES(ONE, DW_S2_BLOCK_ROWS, DW_PAIR_PHASE(ONE, DW_S2_PAIR_ROWS), DW_ROW_OF_ONE(ONE),
+                            DW_S2_TRIPLE_ROWS, ""));
+}
+/* Both strides, for a model with fast layers of each: one skeleton (DW_BOTH_*), the stride's rows code. */
+__attribute__((naked)) static void dw_fast_row_both(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
+                                                    const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
+                                                    int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
+    __asm__(DW_NAKED_PHASES(BOTH, DW_BOTH_ROWS("1", DW_S1_BLOCK_ROWS),
+                            DW_PAIR_PHASE(BOTH, DW_BOTH_ROWS("3", DW_S1_PAIR_ROWS)), DW_ROW_OF_ONE(BOTH),
+                            DW_BOTH_ROWS("7", DW_S1_TRIPLE_ROWS),
+                            DW_BOTH_TAIL("1", DW_S2_BLOCK_ROWS) DW_BOTH_TAIL("3", DW_S2_PAIR_ROWS)
+                                DW_BOTH_TAIL("7", DW_S2_TRIPLE_ROWS)));
+}
+/* The same for rows of 6k or 6k + 3 outputs only (blocks of six and a closing triple: VWW's), without the pairs'
+ * phase. */
+__attribute__((naked)) static void dw_fast_row_both_no_pairs(const int16_t *r0 DW_ARG, const int16_t *r1 DW_ARG,
+                                                             const int16_t *r2 DW_ARG, const dw_channel *ch DW_ARG,
+                                                             int8_t *out DW_ARG, const dw_fast_rows *rows DW_ARG) {
+    __asm__(DW_NAKED_PHASES(BOTH, DW_BOTH_ROWS("1", DW_S1_BLOCK_ROWS), DW_NO_PAIRS, "",
+                            DW_BOTH_ROWS("7", DW_S1_TRIPLE_ROWS),
+                            DW_BOTH_TAIL("1", DW_S2_BLOCK_ROWS) DW_BOTH_TAIL("7", DW_S2_TRIPLE_ROWS)));
 }
 #define DW_FAST_ROW_ANY(p) ((p)->geom.stride_w == 1 ? dw_fast_row_s1 : dw_fast_row_s2)
 #define DW_FAST_ROW_W5 dw_fast_row_w5
 #define DW_FAST_ROW_LONG dw_fast_row_s1
 #define DW_FAST_ROW_S2_LONG dw_fast_row_s2
+#define DW_FAST_ROW_BOTH_LONG dw_fast_row_both
+#define DW_FAST_ROW_BOTH_NO_PAIRS dw_fast_row_both_no_pairs
 #else
 typedef int dw_fast_row_fn; /* C: no row function, the rows' plan unused */
 #define DW_FAST_ROW_ANY(p) 0
 #define DW_FAST_ROW_LONG 0
 #define DW_FAST_ROW_W5 0
 #define DW_FAST_ROW_S2_LONG 0
+#define DW_FAST_ROW_BOTH_LONG 0
+#define DW_FAST_ROW_BOTH_NO_PAIRS 0
 #endif
 
 /* One output row, all channels: the channels' ring rows `width` values apart, outputs 1 byte apart. */
@@ -1037,4 +1129,6 @@ void mcuforge_depthwise_conv_s8(const mcuforge_depthwise_conv_params *p, const i
 DW_ENTRY(_fast_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_LONG)
 DW_ENTRY(_fast_w5, MCUFORGE_DSP_FAST, DW_FAST_ROW_W5)
 DW_ENTRY(_fast_s2_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_S2_LONG)
+DW_ENTRY(_fast_both_long, MCUFORGE_DSP_FAST, DW_FAST_ROW_BOTH_LONG)
+DW_ENTRY(_fast_both_no_pairs, MCUFORGE_DSP_FAST, DW_FAST_ROW_BOTH_NO_PAIRS)
 DW_ENTRY(_wide, MCUFORGE_DSP_WIDE, 0) /* no row function: the wide stage runs in C */

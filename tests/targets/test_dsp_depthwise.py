@@ -1,5 +1,7 @@
 """The depthwise kernel's DSP variant for the fast output stage (kernels/depthwise_conv_2d_s8.c): whole output
-rows, every channel, in assembly, requantized in four instructions from doubled accumulators.
+rows, every channel, in assembly, requantized in four instructions from doubled accumulators: a function per stride,
+or one for both in a model with layers of each (the layers here; with the per-stride functions too), without the
+pairs' phase when every row has 6k or 6k + 3 outputs (sixes_layers).
 
 Layers built for its paths: rows of 1 to 14 outputs at strides 1 and 2 (a row of five in one block, blocks of six,
 one or two of them, up to two pairs, a closing triple, a row of one, no pair at all), input rows
@@ -17,7 +19,8 @@ import pytest
 from mcuforge.codegen.project import compile_model
 from mcuforge.ops import depthwise_conv_2d
 from mcuforge.ops.conv_common import DSP_FOLDED, output_multipliers
-from mcuforge.ops.depthwise_conv_2d import ROW_BLOCK_ENTRIES
+from mcuforge.ops.depthwise_conv_2d import (BOTH_STRIDES_ENTRY, BOTH_STRIDES_NO_PAIRS_ENTRY, LONG_ENTRIES,
+                                            ROW_BLOCK_ENTRIES)
 from tests.builders import GraphBuilder
 from tests.targets.conftest import (DSP_BUILDS, assert_builds_match_reference, assert_emulated_matches_reference,
                                     build_dsp_variants, random_batch)
@@ -113,6 +116,28 @@ def depthwise_layers():
     return b.build(*outs)
 
 
+def sixes_layers():
+    """Both strides, rows of 6k and 6k + 3 outputs only (as VWW's): one, two or three blocks of six, a triple,
+    blocks and a triple; 4, 5 and 8 channels, two images."""
+    b = GraphBuilder(seed=41)
+    outs = []
+    xa = b.input("xa", (2, 5, 18, 5), scale=0.05, zero_point=-11)
+    outs.append(_depthwise(b, xa, "w18_s1"))  # three blocks
+    outs.append(_depthwise(b, xa, "w9_s2", stride_h=2, stride_w=2))  # a block and a triple
+    outs.append(_depthwise(b, xa, "w9_s2_h3", stride_h=3, stride_w=2))  # the ring skips an input row
+    xb = b.input("xb", (1, 4, 12, 8), scale=0.05, zero_point=25)
+    outs.append(_depthwise(b, xb, "w12_s1", fused_activation_function="RELU", zero_point=-128))  # two blocks
+    outs.append(_depthwise(b, xb, "w6_s2", stride_w=2))  # SAME, even input: a block
+    xc = b.input("xc", (1, 3, 5, 8), scale=0.05, zero_point=-4)
+    outs.append(_depthwise(b, xc, "w3_s1_valid", padding="VALID"))  # a triple
+    outs.append(_depthwise(b, xc, "w3_s2", stride_w=2))  # a triple
+    xd = b.input("xd", (1, 3, 25, 5), scale=0.05, zero_point=8)
+    outs.append(_depthwise(b, xd, "w12_s2_valid", padding="VALID", stride_w=2))  # two blocks
+    xe = b.input("xe", (1, 4, 23, 4), scale=0.05, zero_point=-50)
+    outs.append(_depthwise(b, xe, "w21_s1_valid", padding="VALID"))  # three blocks and a triple
+    return b.build(*outs)
+
+
 def test_layers_take_the_fast_stage_at_both_shift_ends():
     graph = depthwise_layers()
     for op in graph.ops:
@@ -122,10 +147,19 @@ def test_layers_take_the_fast_stage_at_both_shift_ends():
     assert list(shifts[:6]) == [-1, -22, -1, -22, -1, -22] and multipliers[0] == 1 << 30
 
 
-def test_each_layer_takes_its_entry_point(tmp_path):
+def per_stride_functions(monkeypatch):
+    """The layers' graph emitted as a model with one stride: each layer takes its stride's function."""
+    monkeypatch.setattr(depthwise_conv_2d, "_both_strides_entry", lambda graph: None)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_each_layer_takes_its_entry_point(shared, tmp_path, monkeypatch):
     """Stride 1: the row-of-five entry for rows of 5, the one with blocks of six for every other row; stride 2: the
-    stride-2 one (blocks of six too). So each path of the assembly runs on QEMU."""
+    stride-2 one (blocks of six too); in a model with both strides (unless per_stride_functions) every layer but
+    the rows of five takes the function for both. So each path of the assembly runs on QEMU."""
     graph = depthwise_layers()
+    if not shared:
+        per_stride_functions(monkeypatch)
     source = (compile_model(graph, tmp_path / "lib", name="dw").outdir / "dw.c").read_text()
     calls = {line.split("(&")[1].split("_params")[0]: line.split("(")[0].strip()
              for line in source.splitlines() if "mcuforge_depthwise_conv_s8" in line and "(&" in line}
@@ -134,9 +168,26 @@ def test_each_layer_takes_its_entry_point(tmp_path):
     for key, entry in calls.items():
         op = ops[key]
         width = graph.tensors[op.outputs[0]].shape[2]
-        expected = "_fast_s2_long" if op.attrs["stride_w"] == 2 else ROW_BLOCK_ENTRIES.get(width, "_fast_long")
+        expected = LONG_ENTRIES[2] if op.attrs["stride_w"] == 2 else ROW_BLOCK_ENTRIES.get(width, LONG_ENTRIES[1])
+        if shared and expected in LONG_ENTRIES.values():
+            expected = BOTH_STRIDES_ENTRY
         assert entry == f"mcuforge_depthwise_conv_s8{expected}", (op.outputs[0], entry)
-    assert {e.rsplit("_s8", 1)[1] for e in calls.values()} == {"_fast_s2_long", "_fast_long", "_fast_w5"}
+    long_entries = {BOTH_STRIDES_ENTRY} if shared else set(LONG_ENTRIES.values())
+    assert {e.rsplit("_s8", 1)[1] for e in calls.values()} == long_entries | {"_fast_w5"}
+
+
+def test_a_model_of_one_stride_takes_its_function(tmp_path):
+    """The function for both strides only where both per-stride ones would be linked."""
+    b = GraphBuilder(seed=5)
+    x = b.input("x", (1, 4, 8, 4), scale=0.05, zero_point=3)
+    graph = b.build(_depthwise(b, _depthwise(b, x, "s1"), "s2", stride_w=2))
+    source = (compile_model(graph, tmp_path / "both", name="dw").outdir / "dw.c").read_text()
+    assert source.count(f"mcuforge_depthwise_conv_s8{BOTH_STRIDES_ENTRY}(") == 2
+    b = GraphBuilder(seed=5)
+    x = b.input("x", (1, 4, 8, 4), scale=0.05, zero_point=3)
+    graph = b.build(_depthwise(b, _depthwise(b, x, "s1"), "s1b"))
+    source = (compile_model(graph, tmp_path / "one", name="dw").outdir / "dw.c").read_text()
+    assert source.count(f"mcuforge_depthwise_conv_s8{LONG_ENTRIES[1]}(") == 2 and BOTH_STRIDES_ENTRY not in source
 
 
 @pytest.mark.parametrize("key", list(DSP_BUILDS))
@@ -145,6 +196,31 @@ def test_fast_rows_match_reference_on_qemu(key, tmp_path):
     graph = depthwise_layers()
     assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path, keys=(key,)),
                                   random_batch(graph, RECORDS, seed=7))
+
+
+def test_rows_of_sixes_take_the_function_without_pairs(tmp_path):
+    graph = sixes_layers()
+    source = (compile_model(graph, tmp_path / "lib", name="dw").outdir / "dw.c").read_text()
+    assert source.count(f"mcuforge_depthwise_conv_s8{BOTH_STRIDES_NO_PAIRS_ENTRY}(") == len(graph.ops)
+    for op in graph.ops:
+        assert depthwise_conv_2d._dsp_requant(op, graph)[0] == DSP_FOLDED, op.outputs[0]
+        assert graph.tensors[op.outputs[0]].shape[2] % 6 in (0, 3), op.outputs[0]
+
+
+@pytest.mark.parametrize("key", ["m4-dsp", "m7-dsp"])
+def test_rows_of_sixes_match_reference_on_qemu(key, tmp_path):
+    graph = sixes_layers()
+    assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path, keys=(key,)),
+                                  random_batch(graph, RECORDS, seed=10))
+
+
+@pytest.mark.parametrize("key", ["m4-dsp", "m7-dsp"])
+def test_per_stride_rows_match_reference_on_qemu(key, tmp_path, monkeypatch):
+    """The per-stride functions (a model of one stride links one of them) on the same layers."""
+    graph = depthwise_layers()
+    per_stride_functions(monkeypatch)
+    assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path, keys=(key,)),
+                                  random_batch(graph, RECORDS, seed=9))
 
 
 def test_fast_rows_emulated_under_sanitizers(tmp_path):
