@@ -383,8 +383,22 @@ MCUFORGE_INLINE void conv_dsp_windows(const mcuforge_conv_params *p, const mcufo
     }
 }
 
+/* The job of a layer's tiles (k values a pixel, k a multiple of 4; per_pass > 0): the pair's rows widened after
+ * the pass's tiles, ending at a multiple of MCUFORGE_DSP_TILES_ALIGN. */
+static void conv_dsp_tiles_job(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table, const int8_t *filter,
+                               uint32_t *block, int32_t k, int32_t per_pass, mcuforge_dsp_tiles_job *job) {
+    job->block = block;
+    job->weights = (uint32_t *)(((uintptr_t)(block + 6 * (size_t)per_pass * (size_t)(k >> 2) + k) +
+                                 MCUFORGE_DSP_TILES_ALIGN - 1) & ~(uintptr_t)(MCUFORGE_DSP_TILES_ALIGN - 1)) - k;
+    job->channels = table;
+    job->out_c = p->geom.out_c;
+    job->groups = k >> 2;
+    job->filter = filter;
+    job->pairs = p->geom.out_c >> 1;
+}
+
 /* Pointwise, the fast stage, out_c even, k a multiple of 4: the first 3 (pixels / 3) pixels in 3x2 tiles
- * (dsp_gemm_s8.h), passes of up to MCUFORGE_DSP_TILES_PER_PASS(k) tiles, each widened before any of its outputs is
+ * (dsp_gemm_s8.h), passes of MCUFORGE_DSP_TILES_EVEN(k, tiles) tiles, each widened before any of its outputs is
  * written (the row window holds, as for the narrow kernels). Returns the pixels done (0 when too few tiles fit a
  * pass: the pairs are then as fast). Scratch after the table: the pass's tiles, then a pair's rows widened, ending
  * at a multiple of MCUFORGE_DSP_TILES_ALIGN. */
@@ -392,22 +406,16 @@ static int32_t conv_dsp_tiles(const mcuforge_conv_params *p, const mcuforge_dsp_
                               const int8_t *filter, int8_t *output, uint32_t *block) {
     const mcuforge_conv_geometry *g = &p->geom;
     const int32_t k = g->in_c;
-    const int32_t per_pass = (int32_t)MCUFORGE_DSP_TILES_PER_PASS(k);
     const int32_t tiles = g->batches * g->in_h * g->in_w / 3;
     mcuforge_dsp_tiles_job job;
+    int32_t per_pass;
     int32_t t;
     int32_t count;
-    if (per_pass == 0 || k % 4 != 0 || g->out_c % 2 != 0) {
+    if (MCUFORGE_DSP_TILES_PER_PASS(k) == 0 || k % 4 != 0 || g->out_c % 2 != 0 || tiles == 0) {
         return 0;
     }
-    job.block = block;
-    job.weights = (uint32_t *)(((uintptr_t)(block + 6 * (size_t)per_pass * (size_t)(k >> 2) + k) +
-                                MCUFORGE_DSP_TILES_ALIGN - 1) & ~(uintptr_t)(MCUFORGE_DSP_TILES_ALIGN - 1)) - k;
-    job.channels = table;
-    job.out_c = g->out_c;
-    job.groups = k >> 2;
-    job.filter = filter;
-    job.pairs = g->out_c >> 1;
+    per_pass = (int32_t)MCUFORGE_DSP_TILES_EVEN(k, tiles);
+    conv_dsp_tiles_job(p, table, filter, block, k, per_pass, &job);
     for (t = 0; t < tiles; t += count) {
         count = tiles - t < per_pass ? tiles - t : per_pass;
         mcuforge_dsp_tiles_widen(block, input + 3 * (size_t)t * (size_t)k, k, count);
@@ -416,6 +424,131 @@ static int32_t conv_dsp_tiles(const mcuforge_conv_params *p, const mcuforge_dsp_
         mcuforge_dsp_tiles_pass(&job);
     }
     return 3 * tiles;
+}
+
+/* n bytes from s to d: whole words, then a half word and a byte. */
+MCUFORGE_INLINE void conv_copy_bytes(int8_t *d, const int8_t *s, int32_t n) {
+    int32_t c;
+    for (c = 0; c + 4 <= n; c += 4) {
+        const uint32_t word = mcuforge_read_s8x4(s + c);
+        memcpy(d + c, &word, 4);
+    }
+    if (n & 2) {
+        memcpy(d + c, s + c, 2);
+        c += 2;
+    }
+    if (n & 1) {
+        d[c] = s[c];
+    }
+}
+
+/* The window of the output pixel at `at` as k bytes at dst, padded taps the input zero point (every output then
+ * starts from the folded bias), the cursor then advanced to the next pixel. */
+static void conv_tiles_window(const mcuforge_conv_params *p, mcuforge_conv_cursor *at, int8_t *dst) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t in_c = g->in_c;
+    const int32_t run = g->kernel_w * in_c;
+    const size_t row_step = (size_t)g->dilation_h * (size_t)g->in_w * (size_t)in_c;
+    const int32_t last_y = at->y0 + (g->kernel_h - 1) * g->dilation_h;
+    const int32_t last_x = at->x0 + (g->kernel_w - 1) * g->dilation_w;
+    mcuforge_conv_window win;
+    int32_t ky;
+    if (g->dilation_w == 1 && run % 4 == 0 && at->y0 >= 0 && at->x0 >= 0 && last_y < g->in_h && last_x < g->in_w) {
+        /* inside, rows of whole words: the common case, without the taps' bounds, one word a step */
+        const int8_t *src = at->image + ((size_t)at->y0 * (size_t)g->in_w + (size_t)at->x0) * (size_t)in_c;
+        const size_t next_row = row_step - (size_t)run;
+        int32_t left = run;
+        int32_t n;
+        for (n = (g->kernel_h * run) >> 2; n > 0; --n, dst += 4) {
+            const uint32_t word = mcuforge_read_s8x4(src);
+            memcpy(dst, &word, 4);
+            src += 4;
+            left -= 4;
+            if (left == 0) {
+                left = run;
+                src += next_row;
+            }
+        }
+        mcuforge_conv_advance(g, at, 1);
+        return;
+    }
+    mcuforge_conv_window_at(g, at->y0, at->x0, &win);
+    if (!mcuforge_conv_window_full(g, &win)) {
+        memset(dst, (uint8_t)(int8_t)-p->input_offset, (size_t)g->kernel_h * (size_t)run);
+    }
+    if (win.ky0 < win.ky1 && win.kx0 < win.kx1) {
+        /* the taps inside, a filter row at a time: one run of values without dilation along x, else one a tap
+         * (every bound in a local: the int8 stores could alias the geometry) */
+        const int32_t taps = win.kx1 - win.kx0;
+        const size_t tap_step = (size_t)g->dilation_w * (size_t)in_c;
+        const int8_t *src = at->image + ((size_t)(at->y0 + win.ky0 * g->dilation_h) * (size_t)g->in_w +
+                                         (size_t)(at->x0 + win.kx0 * g->dilation_w)) * (size_t)in_c;
+        int8_t *row = dst + win.ky0 * run + win.kx0 * in_c;
+        if (g->dilation_w == 1) {
+            for (ky = win.ky1 - win.ky0; ky > 0; --ky, src += row_step, row += run) {
+                conv_copy_bytes(row, src, taps * in_c);
+            }
+        } else {
+            for (ky = win.ky1 - win.ky0; ky > 0; --ky, src += row_step, row += run) {
+                int32_t t;
+                for (t = 0; t < taps; ++t) {
+                    conv_copy_bytes(row + t * in_c, src + (size_t)t * tap_step, in_c);
+                }
+            }
+        }
+    }
+    mcuforge_conv_advance(g, at, 1);
+}
+
+/* Any filter, the fast stage: with out_c even and k a multiple of 4, the first 3 (pixels / 3) pixels in 3x2 tiles
+ * as the pointwise ones (conv_dsp_tiles), each window gathered as bytes (conv_tiles_window) three at a time where
+ * the pair's rows go later, then widened into its tile; a pass's windows all before any of its outputs, in output
+ * order (the row window holds). The pixels left (all of them for another shape) go two at a time through the
+ * pairs, their windows gathered as bytes after the block. */
+static void conv_dsp_window_tiles(const mcuforge_conv_params *p, const mcuforge_dsp_channel *table,
+                                  const int8_t *input, const int8_t *filter, int8_t *output, uint32_t *block) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t k = g->kernel_h * g->kernel_w * g->in_c;
+    const int32_t fits = MCUFORGE_DSP_TILES_PER_PASS(k) > 0 && k % 4 == 0 && g->out_c % 2 == 0;
+    const int32_t tiles = fits ? g->batches * g->out_h * g->out_w / 3 : 0;
+    const int32_t per_pass = tiles > 0 ? (int32_t)MCUFORGE_DSP_TILES_EVEN(k, tiles) : 0;
+    int8_t *bytes = (int8_t *)(block + MCUFORGE_DSP_BLOCK_WORDS(k));
+    mcuforge_dsp_tiles_job job;
+    mcuforge_conv_cursor at;
+    int32_t t;
+    int32_t count;
+    int32_t i;
+    int32_t column;
+    mcuforge_conv_begin(g, input, &at);
+    if (tiles > 0) {
+        int8_t *windows; /* three windows, where the pair's rows (4 k bytes) go later */
+        conv_dsp_tiles_job(p, table, filter, block, k, per_pass, &job);
+        windows = (int8_t *)job.weights;
+        for (t = 0; t < tiles; t += count) {
+            count = tiles - t < per_pass ? tiles - t : per_pass;
+            for (i = 0; i < count; ++i) {
+                conv_tiles_window(p, &at, windows);
+                conv_tiles_window(p, &at, windows + k);
+                conv_tiles_window(p, &at, windows + 2 * k);
+                mcuforge_dsp_tiles_widen(block + 6 * (size_t)i * (size_t)(k >> 2), windows, k, 1);
+            }
+            job.end = block + 6 * (size_t)count * (size_t)(k >> 2);
+            job.out = output;
+            mcuforge_dsp_tiles_pass(&job);
+            output += 3 * (size_t)count * (size_t)g->out_c;
+        }
+    }
+    for (column = 0; mcuforge_conv_more(g, &at); column ^= 1) {
+        conv_tiles_window(p, &at, bytes);
+        mcuforge_dsp_widen(block, column, 0, bytes, k);
+        if (column == 1) {
+            conv_dsp_block(p, table, block, filter, 2, MCUFORGE_DSP_FAST, output);
+            output += 2 * (size_t)g->out_c;
+        }
+    }
+    if (column == 1) {
+        conv_dsp_block(p, table, block, filter, 1, MCUFORGE_DSP_FAST, output);
+    }
 }
 
 /* The DSP variant with output stage `mode` (a literal in the _fast and _wide entry points); `pointwise` (a
@@ -485,6 +618,8 @@ static void conv_dsp_narrow(const mcuforge_conv_params *p, const int8_t *input, 
     uint32_t *block = records + 8 * MCUFORGE_DSP_NARROW_FILTERS;
     mcuforge_dsp_narrow_job job;
     int32_t count = 0;
+    int32_t at;
+    int32_t back;
     int32_t n;
     if (bulk == 0) {
         mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
@@ -494,21 +629,23 @@ static void conv_dsp_narrow(const mcuforge_conv_params *p, const int8_t *input, 
                           MCUFORGE_DSP_FAST);
     mcuforge_dsp_narrow_widen(block, filter, k, MCUFORGE_DSP_NARROW_FILTERS); /* the filter rows, as pixels */
     mcuforge_dsp_narrow_records(records, block, table);
-    job.block = block;
     job.records = records;
     job.filters = MCUFORGE_DSP_NARROW_FILTERS;
-    for (n = 0; n < bulk; n += count) {
-        count = bulk - n < MCUFORGE_DSP_NARROW_PIXELS ? bulk - n : MCUFORGE_DSP_NARROW_PIXELS;
-        mcuforge_dsp_narrow_widen(block, input + (size_t)n * (size_t)k, k, count);
-        job.out = output + (size_t)n * MCUFORGE_DSP_NARROW_FILTERS;
-        job.runs = count / MCUFORGE_DSP_NARROW_RUN;
-        mcuforge_dsp_narrow_pass(&job);
-    }
-    if (rest > 0) { /* the block holds a run more than a pass */
-        mcuforge_dsp_narrow_widen(block + 4 * (size_t)count, input + (size_t)bulk * (size_t)k, k, rest);
-        job.block = block + 4 * (size_t)(count + rest - MCUFORGE_DSP_NARROW_RUN);
-        job.out = output + (size_t)(pixels - MCUFORGE_DSP_NARROW_RUN) * MCUFORGE_DSP_NARROW_FILTERS;
-        job.runs = 1;
+    /* The passes, then the last pixels as one more (one call of each for both: less code) widened after the last
+     * pass's pixels (the block holds a run more than a pass), its run ending at the layer's last pixel. */
+    for (n = 0; n < pixels; n += count) {
+        if (n < bulk) {
+            at = 0;
+            count = bulk - n < MCUFORGE_DSP_NARROW_PIXELS ? bulk - n : MCUFORGE_DSP_NARROW_PIXELS;
+        } else {
+            at = count;
+            count = rest;
+        }
+        mcuforge_dsp_narrow_widen(block + 4 * (size_t)at, input + (size_t)n * (size_t)k, k, count);
+        job.runs = (count + MCUFORGE_DSP_NARROW_RUN - 1) / MCUFORGE_DSP_NARROW_RUN;
+        back = MCUFORGE_DSP_NARROW_RUN * job.runs - count; /* 0 but for the last pixels */
+        job.block = block + 4 * (size_t)(at - back);
+        job.out = output + (size_t)(n - back) * MCUFORGE_DSP_NARROW_FILTERS;
         mcuforge_dsp_narrow_pass(&job);
     }
 }
@@ -714,6 +851,19 @@ void mcuforge_conv_1x1_s8_tiles(const mcuforge_conv_params *p, const int8_t *inp
     conv_dsp(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST);
 #else
     mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
+#endif
+}
+
+/* A _fast layer of any filter in tiles (conv_dsp_window_tiles; the emitter picks it for the tiles' shape). */
+void mcuforge_conv_s8_tiles(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output, void *scratch) {
+#if defined(CONV_DSP)
+    mcuforge_dsp_channel *table = (mcuforge_dsp_channel *)scratch;
+    (void)bias;
+    mcuforge_dsp_channels(table, p->geom.out_c, p->bias_folded, &p->requant, p->output_offset, MCUFORGE_DSP_FAST);
+    conv_dsp_window_tiles(p, table, input, filter, output, (uint32_t *)(table + p->geom.out_c));
+#else
+    mcuforge_conv_s8_fast(p, input, filter, bias, output, scratch);
 #endif
 }
 

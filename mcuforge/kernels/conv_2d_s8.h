@@ -42,10 +42,16 @@ void mcuforge_conv_1x1_s8_narrow16(const mcuforge_conv_params *p, const int8_t *
                                    int8_t *output, void *scratch);
 /* mcuforge_conv_1x1_s8_fast for a layer of the 3x2 tiles' shape (kernels/dsp_gemm_s8.h: out_c even, in_c a multiple
  * of 4, MCUFORGE_DSP_TILES_PER_PASS(in_c) > 0): faster, for ~1.6 KB more code. `scratch` holds the channel table
- * (20 bytes a filter), MCUFORGE_DSP_TILES_PER_PASS(in_c) tiles of 6 in_c bytes, 4 in_c bytes and
+ * (20 bytes a filter), MCUFORGE_DSP_TILES_EVEN(in_c, pixels / 3) tiles of 6 in_c bytes, 4 in_c bytes and
  * MCUFORGE_DSP_TILES_ALIGN bytes. */
 void mcuforge_conv_1x1_s8_tiles(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                                 int8_t *output, void *scratch);
+/* mcuforge_conv_s8_fast in the same tiles, each output pixel's window gathered (any filter, stride, padding,
+ * dilation; k = kernel_h kernel_w in_c for in_c): `scratch` holds what mcuforge_conv_1x1_s8_tiles takes for k and
+ * MCUFORGE_CONV_DSP_SCRATCH(out_c, k, 1) at least (a window's bytes after the block, for the pixels the tiles
+ * leave). */
+void mcuforge_conv_s8_tiles(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
+                            const int32_t *bias, int8_t *output, void *scratch);
 /* mcuforge_conv_s8_fast for that shape at any stride (a 1x1 filter, never padded: the ResNet shortcut's stride 2). */
 void mcuforge_conv_s8_narrow16(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                                const int32_t *bias, int8_t *output, void *scratch);

@@ -45,22 +45,24 @@ static uint32_t narrow_word(const int8_t *src, int32_t k, int32_t i) {
     return x;
 }
 
+/* One loop for every k, no byte past the row read: its tests on k cost ~3 cycles a pixel (k = 8: ~7k cycles on
+ * vww's 8 -> 16 layer) where a loop of its own for k = 8 and narrow_word (now the deeper kind's) took ~90 bytes. */
 void mcuforge_dsp_narrow_widen(uint32_t *block, const int8_t *src, int32_t k, int32_t pixels) {
     int32_t n;
-    if (k == 8) { /* the common case: two loads a pixel */
-        for (n = 0; n < pixels; ++n, src += 8, block += 4) {
-            const uint32_t lo = mcuforge_read_s8x4(src);
-            const uint32_t hi = mcuforge_read_s8x4(src + 4);
-            block[0] = mcuforge_sxtb16(lo);
-            block[1] = mcuforge_sxtb16_ror8(lo);
-            block[2] = mcuforge_sxtb16(hi);
-            block[3] = mcuforge_sxtb16_ror8(hi);
-        }
-        return;
-    }
     for (n = 0; n < pixels; ++n, src += k, block += 4) {
-        const uint32_t lo = narrow_word(src, k, 0);
-        const uint32_t hi = narrow_word(src, k, 1);
+        uint32_t lo;
+        uint32_t hi = 0;
+        if (k >= 8) {
+            lo = mcuforge_read_s8x4(src);
+            hi = mcuforge_read_s8x4(src + 4);
+        } else if (k >= 4) {
+            lo = mcuforge_read_s8x4(src);
+            if (k > 4) {
+                hi = mcuforge_read_s8_partial(src + 4, k - 4);
+            }
+        } else {
+            lo = mcuforge_read_s8_partial(src, k);
+        }
         block[0] = mcuforge_sxtb16(lo);
         block[1] = mcuforge_sxtb16_ror8(lo);
         block[2] = mcuforge_sxtb16(hi);
@@ -134,7 +136,7 @@ void mcuforge_dsp_narrow16_records(uint32_t *records, const uint32_t *block_a, c
  * round, r7 its shift (the loop count above it), r8 the block pointer, r9 the filter's store offset (outputs at
  * r9 + r8 once r8 is past the pixel), r10-r12 and LR a pixel's words (r10 accumulating, r11 the stage's
  * temporary). The stack holds the block, the next record, the store offset, its end (past the last filter) and
- * -256 runs. Its own section: --gc-sections drops it from builds without a narrow layer. */
+ * -512 runs. Its own section: --gc-sections drops it from builds without a narrow layer. */
 #define NARROW_PIXEL \
     "ldm r8!, {r10, r11, r12, lr}\n\t" \
     "smlad r10, r10, r0, r4\n\t" \
@@ -161,7 +163,7 @@ __asm__(
     "subs r3, r3, r1\n\t"
     "subs r3, r3, #16\n\t"        /* filter 0's store offset: out - (block + 16) */
     "adds r4, r4, r3\n\t"
-    "lsls r5, r5, #8\n\t"
+    "lsls r5, r5, #9\n\t"         /* two loops of 4 pixels a run */
     "negs r5, r5\n\t"
     "str r1, [sp]\n\t"
     "str r2, [sp, #4]\n\t"
@@ -177,7 +179,7 @@ __asm__(
     "ldr r9, [sp, #8]\n\t"
     "ldr r8, [sp]\n"
     "2:\n\t"
-    NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL
+    NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL NARROW_PIXEL
     "adds r7, r7, #256\n\t"
     "bmi 2b\n\t"
     "ldr r10, [sp, #12]\n\t"
@@ -343,38 +345,61 @@ void mcuforge_dsp_tiles_widen(uint32_t *block, const int8_t *src, int32_t k, int
 
 #if defined(MCUFORGE_DSP_ASM) && defined(__thumb2__)
 /* The pass in assembly (dsp_gemm_s8.h). For each pair: its rows widened into the buffer (r8, r9 the rows, r7 the
- * buffer, two groups a step), then its tiles: r0-r2 filter A's accumulators of the tile's pixels 0-2, r3-r5 filter
- * B's, r6 the tile pointer, r7 the weights pointer, r8-r11 a group's weight words (A's (w0, w2), (w1, w3), B's),
- * r12 and LR a pixel's two words. The groups run eight per loop pass, entered at the copy that leaves (-groups)
- * mod 8 of them out (as the pairs' loop: every copy the same 88 bytes, the loop word-aligned), the buffer's end
- * ending the loop (a TST of the weights pointer: the buffer ends at a multiple of MCUFORGE_DSP_TILES_ALIGN). The pixels are doubled (mcuforge_dsp_tiles_widen) and the accumulators start from twice the
- * biases: the output stage is the fast one of the doubled accumulator (dsp_s8.h's mcuforge_dsp_fast_doubled, the
- * narrow kernels' four instructions), in place, LR its temporary. The stack holds the job, the buffer's end, the
- * loop's entry, the tile's outputs, the pair's channel entries, the next pair's rows, the pair's first outputs,
- * the entries' end, the buffer, out_c, the pass's end and twice the pair's biases. Its own section:
- * --gc-sections drops it from builds without tiles. */
-#define TILES_PIXEL(a, b) \
-    "smlad " a ", r12, r8, " a "\n\t" \
-    "smlad " a ", lr, r9, " a "\n\t" \
-    "smlad " b ", r12, r10, " b "\n\t" \
-    "smlad " b ", lr, r11, " b "\n\t"
-#define TILES_NEXT_PIXEL \
-    "ldr.w lr, [r6, #4]\n\t" \
-    "ldr r12, [r6], #8\n\t"
+ * buffer; one group, two, then four a step), then its tiles: r0-r2 filter A's accumulators of the tile's pixels
+ * 0-2, r3-r5 filter B's, r6 the tile pointer, r7 the weights pointer, LR the tile's outputs; a group in two halves,
+ * first the (v1, v3) lanes then the (v0, v2) ones, each loading filter A's and B's words of the lanes (r8, r9) and
+ * the three pixels' (r10-r12) in one chain (the second half's last loads advance the pointers). The groups run
+ * eight per loop pass, entered at the copy that leaves (-groups) mod 8 of them out (as the pairs' loop: every copy
+ * the same 88 bytes, the loop word-aligned), the buffer's end ending the loop (a TST of the weights pointer: the
+ * buffer ends at a multiple of MCUFORGE_DSP_TILES_ALIGN). The pixels are doubled (mcuforge_dsp_tiles_widen) and the
+ * accumulators start from twice the biases: the output stage is the fast one of the doubled accumulator (dsp_s8.h's
+ * mcuforge_dsp_fast_doubled, the narrow kernels' four instructions), in place, filter A's then B's (r7-r9 the
+ * channel's multiplier, round and shift, r10 the temporary, r11 out_c). The stack holds the job, the buffer's end,
+ * the loop's entry, a spare word, the pair's channel entries, the next pair's rows, the pair's first outputs, the
+ * entries' end, the buffer, out_c, the pass's end and twice the pair's biases. Its own section: --gc-sections drops
+ * it from builds without tiles. */
+/* Half a group: the (v0, v2) or the (v1, v3) lanes, filters A and B (r8, r9) times the three pixels (r10-r12). */
+#define TILES_HALF \
+    "smlad r0, r10, r8, r0\n\t" \
+    "smlad r3, r10, r9, r3\n\t" \
+    "smlad r1, r11, r8, r1\n\t" \
+    "smlad r4, r11, r9, r4\n\t" \
+    "smlad r2, r12, r8, r2\n\t" \
+    "smlad r5, r12, r9, r5\n\t"
 #define TILES_GROUP \
-    "ldr.w r9, [r7, #4]\n\t" \
-    "ldr.w r10, [r7, #8]\n\t" \
-    "ldr.w r11, [r7, #12]\n\t" \
+    "ldr.w r8, [r7, #4]\n\t" \
+    "ldr.w r9, [r7, #12]\n\t" \
+    "ldr.w r10, [r6, #4]\n\t" \
+    "ldr.w r11, [r6, #12]\n\t" \
+    "ldr.w r12, [r6, #20]\n\t" \
+    TILES_HALF \
+    "ldr.w r9, [r7, #8]\n\t" \
     "ldr r8, [r7], #16\n\t" \
-    TILES_NEXT_PIXEL TILES_PIXEL("r0", "r3") \
-    TILES_NEXT_PIXEL TILES_PIXEL("r1", "r4") \
-    TILES_NEXT_PIXEL TILES_PIXEL("r2", "r5")
+    "ldr.w r11, [r6, #8]\n\t" \
+    "ldr.w r12, [r6, #16]\n\t" \
+    "ldr r10, [r6], #24\n\t" \
+    TILES_HALF
+/* Two groups of the pair's rows widened (r8, r9 the rows, r7 the buffer): one chain of four loads. */
+#define TILES_ROWS2 \
+    "ldr r5, [r8, #4]\n\t" \
+    "ldr r1, [r8], #8\n\t" \
+    "ldr r11, [r9, #4]\n\t" \
+    "ldr r3, [r9], #8\n\t" \
+    "sxtb16 r0, r1\n\t" \
+    "sxtb16 r1, r1, ror #8\n\t" \
+    "sxtb16 r2, r3\n\t" \
+    "sxtb16 r3, r3, ror #8\n\t" \
+    "sxtb16 r4, r5\n\t" \
+    "sxtb16 r5, r5, ror #8\n\t" \
+    "sxtb16 r10, r11\n\t" \
+    "sxtb16 r11, r11, ror #8\n\t" \
+    "stm r7!, {r0-r5, r10, r11}\n\t"
 #define TILES_STRING(x) #x
 #define TILES_STRING_OF(x) TILES_STRING(x)
 #define TILES_END_MASK TILES_STRING_OF(MCUFORGE_DSP_TILES_ALIGN - 16) /* the bits of a group's address in the buffer */
 #define TILES_FAST(acc, m, round, shift) \
-    "add lr, " round ", " acc ", asr #31\n\t" \
-    "smmlar " acc ", " acc ", " m ", lr\n\t" \
+    "add r10, " round ", " acc ", asr #31\n\t" \
+    "smmlar " acc ", " acc ", " m ", r10\n\t" \
     "asr " acc ", " acc ", " shift "\n\t" \
     "ssat " acc ", #8, " acc "\n\t"
 __asm__(
@@ -438,26 +463,19 @@ __asm__(
     "cmp r7, r6\n\t"
     "beq 5f\n"
     "6:\n\t"
-    "ldr r5, [r8, #4]\n\t"
-    "ldr r1, [r8], #8\n\t"
-    "ldr r11, [r9, #4]\n\t"
-    "ldr r3, [r9], #8\n\t"
-    "sxtb16 r0, r1\n\t"
-    "sxtb16 r1, r1, ror #8\n\t"
-    "sxtb16 r2, r3\n\t"
-    "sxtb16 r3, r3, ror #8\n\t"
-    "sxtb16 r4, r5\n\t"
-    "sxtb16 r5, r5, ror #8\n\t"
-    "sxtb16 r10, r11\n\t"
-    "sxtb16 r11, r11, ror #8\n\t"
-    "stm r7!, {r0-r5, r10, r11}\n\t"
+    "tst r12, #32\n\t"            /* then two when the count is 2 or 3 mod 4 */
+    "beq 4f\n\t"
+    TILES_ROWS2
     "cmp r7, r6\n\t"
-    "bne 6b\n"
+    "beq 5f\n"
+    "4:\n\t"                      /* then four a step */
+    TILES_ROWS2 TILES_ROWS2
+    "cmp r7, r6\n\t"
+    "bne 4b\n"
     "5:\n\t"
     "ldr r6, [sp, #0]\n\t"
-    "ldr r0, [sp, #24]\n\t"
+    "ldr lr, [sp, #24]\n\t"       /* the first tile's outputs */
     "ldr r6, [r6]\n\t"            /* the first tile */
-    "str r0, [sp, #12]\n\t"
     "b 8f\n\t"
     ".p2align 2\n"
     "1:\n\t"
@@ -470,24 +488,22 @@ __asm__(
     "ldr r7, [r12, #4]\n\t"
     "ldr r8, [r12, #8]\n\t"
     "ldr r9, [r12, #12]\n\t"
-    "ldr r10, [r12, #24]\n\t"
-    "ldr r11, [r12, #28]\n\t"
-    "ldr r12, [r12, #32]\n\t"
+    "ldr r11, [sp, #36]\n\t"      /* out_c */
     TILES_FAST("r0", "r7", "r8", "r9") TILES_FAST("r1", "r7", "r8", "r9") TILES_FAST("r2", "r7", "r8", "r9")
-    TILES_FAST("r3", "r10", "r11", "r12") TILES_FAST("r4", "r10", "r11", "r12") TILES_FAST("r5", "r10", "r11", "r12")
-    "ldr r7, [sp, #12]\n\t"
-    "ldr r8, [sp, #36]\n\t"
-    "ldr r12, [sp, #40]\n\t"
-    "strb r0, [r7]\n\t"
-    "strb r3, [r7, #1]\n\t"
-    "add r9, r7, r8\n\t"
-    "strb r1, [r9]\n\t"
-    "strb r4, [r9, #1]\n\t"
-    "add r9, r9, r8\n\t"
-    "strb r2, [r9]\n\t"
-    "strb r5, [r9, #1]\n\t"
-    "add r9, r9, r8\n\t"
-    "str r9, [sp, #12]\n\t"
+    "ldr r7, [r12, #24]\n\t"
+    "ldr r8, [r12, #28]\n\t"
+    "ldr r9, [r12, #32]\n\t"
+    "ldr r12, [sp, #40]\n\t"      /* the pass's end */
+    TILES_FAST("r3", "r7", "r8", "r9") TILES_FAST("r4", "r7", "r8", "r9") TILES_FAST("r5", "r7", "r8", "r9")
+    "strb r0, [lr]\n\t"            /* LR: the tile's outputs */
+    "strb r3, [lr, #1]\n\t"
+    "add lr, lr, r11\n\t"
+    "strb r1, [lr]\n\t"
+    "strb r4, [lr, #1]\n\t"
+    "add lr, lr, r11\n\t"
+    "strb r2, [lr]\n\t"
+    "strb r5, [lr, #1]\n\t"
+    "add lr, lr, r11\n\t"
     "cmp r6, r12\n\t"
     "beq 9f\n"
     "8:\n\t"                      /* a tile's start */

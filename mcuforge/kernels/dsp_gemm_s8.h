@@ -449,11 +449,12 @@ MCUFORGE_INLINE void mcuforge_dsp_pairs(mcuforge_dsp_pairs_job *job, const int8_
  * one the output stage multiplies (2 acc fits: the fast form bounds |acc| below 2^30), which saves the stage's LSL:
  *     add t, round, acc2, asr #31;  smmlar v, acc2, m, t;  asr v, v, shift;  ssat v, #8, v
  * (dsp_gemm_s8.h's MCUFORGE_DSP_ASM_FAST without its LSL; acc2 has the sign of acc). A pixel in assembly: LDM
- * (5 cycles), 4 SMLAD, those 4 and one STRB: 14 cycles for 8 MACs, and 4 cycles of loop a run of 8 pixels.
+ * (5 cycles), 4 SMLAD, those 4 and one STRB: 14 cycles for 8 MACs, and 4 cycles of loop every 4 pixels (a loop of
+ * 8 would save 0.06 cycles a MAC for 160 bytes of code).
  * The store needs no output pointer of its own: with pixels 16 bytes apart in the block and outputs 16 apart
  * (MCUFORGE_DSP_NARROW_FILTERS), a pixel's output address is the block pointer (past the pixel) plus a
  * per-filter constant, STRB's register offset. The loop count lives in the shift register's upper bits (ASR by
- * a register shifts by its low byte): shift - 256 runs, counted up to the shift, the sign ending the loop. */
+ * a register shifts by its low byte): shift - 512 runs, counted up by 256 to the shift, the sign ending the loop. */
 typedef struct {
     const uint32_t *block;   /* the pass's pixels, widened: 4 words each */
     const uint32_t *records; /* one per filter (8 words), MCUFORGE_DSP_NARROW_FILTERS of them */
@@ -499,16 +500,17 @@ void mcuforge_dsp_narrow16_records(uint32_t *records, const uint32_t *block_a, c
 
 void mcuforge_dsp_narrow16_pass(const mcuforge_dsp_narrow16_job *job);
 
-/* Pointwise layers in 3x2 tiles, over passes of pixels: the 2x2 group above is 19 cycles for 16 MACs, four of them
- * the SXTB16 of the weights, and a tile of three pixels by two filters would need 15 registers with the weights
- * widened as it goes (six accumulators, four weight and two pixel words, three pointers). With the pixels of a pass
- * widened once, three a tile, and a filter pair's rows widened once a pass into a buffer (the layout of a block of
- * two columns: A's (w0, w2), (w1, w3), B's, a group of four values), one pointer serves both filters and the tile
- * fits the 14: a group is one chain of six loads (the four weight words, the first pixel's two), two chains of two
- * (the other pixels'), 12 SMLAD: 25 cycles for 24 MACs. A tile's words 6g .. 6g+5 hold pixel 0's (v0, v2),
- * (v1, v3) of group g, then pixel 1's, then pixel 2's (24 bytes a group). A pass holds up to
- * MCUFORGE_DSP_TILES_BYTES of tiles and at least MCUFORGE_DSP_TILES_MIN (fewer, and widening the weights each pass
- * costs as much as the tiles save); k a multiple of 4, the pair's rows (16 bytes a group) fewer than
+/* Pointwise layers (and windowed ones, each window gathered: conv_2d_s8.c) in 3x2 tiles, over passes of pixels: the
+ * 2x2 group above is 19 cycles for 16 MACs, four of them the SXTB16 of the weights, and a tile of three pixels by
+ * two filters would need 15 registers with the weights widened as it goes (six accumulators, four weight and two
+ * pixel words, three pointers). With the pixels of a pass widened once, three a tile, and a filter pair's rows
+ * widened once a pass into a buffer (the layout of a block of two columns: A's (w0, w2), (w1, w3), B's, a group of
+ * four values), one pointer serves both filters and the tile fits the 14. A group splits by lanes: the (v0, v2)
+ * words of both filters and the three pixels are one chain of five loads and six SMLAD, the (v1, v3) words the same
+ * (two chains, each LDR after the first one cycle): 24 cycles for 24 MACs, and LR free. A tile's words 6g .. 6g+5
+ * hold pixel 0's (v0, v2), (v1, v3) of group g, then pixel 1's, then pixel 2's (24 bytes a group). A pass holds up
+ * to MCUFORGE_DSP_TILES_BYTES of tiles and at least MCUFORGE_DSP_TILES_MIN (fewer, and widening the weights each
+ * pass costs as much as the tiles save); k a multiple of 4, the pair's rows (16 bytes a group) fewer than
  * MCUFORGE_DSP_TILES_ALIGN bytes. Scratch after the channel table: the tiles, then the pair's rows, ending at a
  * multiple of MCUFORGE_DSP_TILES_ALIGN (the loop's end test; MCUFORGE_DSP_TILES_ALIGN bytes reserved for it).
  * ops/conv_2d.py mirrors these numbers. */
@@ -519,6 +521,11 @@ void mcuforge_dsp_narrow16_pass(const mcuforge_dsp_narrow16_job *job);
 #define MCUFORGE_DSP_TILES_PER_PASS(k) \
     (MCUFORGE_DSP_TILES_BYTES / (6 * (size_t)(k)) >= MCUFORGE_DSP_TILES_MIN && \
      4 * (size_t)(k) < MCUFORGE_DSP_TILES_ALIGN ? MCUFORGE_DSP_TILES_BYTES / (6 * (size_t)(k)) : 0)
+/* The tiles a pass of a layer's `tiles` (> 0) takes, the passes as few and as even as they go (each of these but
+ * the last, shorter by less than one a pass): the same passes in less scratch. */
+#define MCUFORGE_DSP_TILES_EVEN(k, tiles) \
+    (((size_t)(tiles) + (((size_t)(tiles) + MCUFORGE_DSP_TILES_PER_PASS(k) - 1) / MCUFORGE_DSP_TILES_PER_PASS(k)) - \
+      1) / (((size_t)(tiles) + MCUFORGE_DSP_TILES_PER_PASS(k) - 1) / MCUFORGE_DSP_TILES_PER_PASS(k)))
 
 /* A pass: every filter pair (its rows widened into `weights`, then its outputs for every tile). The assembly loads
  * the fields in this order (one LDM). */

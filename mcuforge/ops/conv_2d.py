@@ -237,14 +237,19 @@ NARROW16_SCRATCH = (20 + 48) * NARROW16_FILTERS + (20 + 16) * (NARROW16_PIXELS +
 
 def _narrow(op: Op, graph: Graph) -> str:
     """The narrow entry point's suffix ("_narrow", "_narrow16") of a pointwise layer of that shape, else "". The
-    deeper kind also takes a 1x1 filter at any stride (never padded: mcuforge_conv_s8_narrow16)."""
+    deeper kind also takes a 1x1 filter at any stride (never padded: mcuforge_conv_s8_narrow16). Like the tiles
+    (`_tiles`), the deeper kind is a speed-for-flash trade a model pruned to save flash does not take: its ~1.35 KB
+    of code save ~0.6 cycles a MAC over the pairs on its layers (vww's 16 -> 32 layer: 1.72 against 2.30, 170k
+    cycles), while the narrow kind's ~0.75 KB saves ~1.6 (vww's 8 -> 16 layer: 2.08 against 3.66, 466k cycles)."""
     w = graph.tensors[op.inputs[1]]
     one_by_one = w.shape[1] == w.shape[2] == 1 and _groups(op, graph) == 1
     if not one_by_one:
         return ""
     if _pointwise(op, graph) and w.shape[0] == NARROW_FILTERS and w.shape[3] <= NARROW_MAX_K:
         return "_narrow"
-    return "_narrow16" if w.shape[0] == NARROW16_FILTERS and w.shape[3] <= NARROW16_MAX_K else ""
+    if w.shape[0] != NARROW16_FILTERS or w.shape[3] > NARROW16_MAX_K:
+        return ""
+    return "" if _stores_sparse_convs(graph) else "_narrow16"
 
 
 def scratch_bytes(op: Op, graph: Graph) -> int:
@@ -264,35 +269,64 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     if not form:
         return 0
     k, in_c = w.shape[1] * w.shape[2] * w.shape[3], graph.tensors[op.inputs[0]].shape[3]
-    gather = k + 4 if in_c % 4 and not _pointwise(op, graph) else 0  # a padded window's bytes, a zero word
     entry = _dsp_entry(op, graph, form)
+    # a padded window's bytes and a zero word (mcuforge_conv_s8_tiles: its pixels past the tiles, whatever in_c)
+    gather = k + 4 if (in_c % 4 or entry == "_tiles") and not _pointwise(op, graph) else 0
     narrow = {"_narrow": NARROW_SCRATCH, "_narrow16": NARROW16_SCRATCH}.get(entry, 0)
-    tiles = _tiles_scratch(k, w.shape[0]) if entry == "_tiles" else 0
+    pixels = graph.tensors[op.outputs[0]].size // w.shape[0]
+    tiles = _tiles_scratch(k, w.shape[0], pixels) if entry == "_tiles" else 0
     return max(20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + gather, narrow, tiles)
 
 
-# kernels/dsp_gemm_s8.h: the _tiles entry point runs a _fast pointwise layer with an even filter count and k a
-# multiple of 4 in 3x2 tiles, passes of up to TILES_BYTES of them (TILES_MIN tiles at least, else none) widened
-# after the channel table, then a filter pair's rows widened (4 bytes a value, fewer than TILES_ALIGN), ending at a
-# multiple of TILES_ALIGN (TILES_ALIGN bytes reserved for that).
+# kernels/dsp_gemm_s8.h: the _tiles entry points run a _fast layer with an even filter count and k a multiple of 4
+# in 3x2 tiles, passes of up to TILES_BYTES of them (TILES_MIN tiles at least, else none; the passes as few and as
+# even as they go: MCUFORGE_DSP_TILES_EVEN) widened after the channel table, then a filter pair's rows widened (4
+# bytes a value, fewer than TILES_ALIGN), ending at a multiple of TILES_ALIGN (TILES_ALIGN bytes reserved for that).
 TILES_BYTES, TILES_MIN, TILES_ALIGN = 4224, 6, 512
 
 
-def _tiles_scratch(k: int, filters: int) -> int:
-    per_pass = TILES_BYTES // (6 * k)
-    if per_pass < TILES_MIN or 4 * k >= TILES_ALIGN or filters % 2 or k % 4:
+def _tiles_per_pass(k: int, tiles: int) -> int:
+    """The tiles a pass takes of a layer's `tiles` (MCUFORGE_DSP_TILES_EVEN), 0 when the tiles do not fit k."""
+    most = TILES_BYTES // (6 * k)
+    if most < TILES_MIN or 4 * k >= TILES_ALIGN or tiles <= 0:
+        return 0
+    passes = -(-tiles // most)
+    return -(-tiles // passes)
+
+
+def _tiles_scratch(k: int, filters: int, pixels: int) -> int:
+    per_pass = _tiles_per_pass(k, pixels // 3)
+    if not per_pass or filters % 2 or k % 4:
         return 0
     return 20 * filters + 6 * k * per_pass + 4 * k + TILES_ALIGN
 
 
 def _tiles(op: Op, graph: Graph) -> str:
-    """"_tiles" for a _fast pointwise layer of the tiles' shape (three pixels at least), else "". The tiles run
-    kws's pointwise layers at 1.33 cycles/MAC instead of 1.50 for ~1.6 KB more code: a model that stores conv
-    weights sparse (pruned to save flash, as vww) keeps the smaller pairs."""
-    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    if not _pointwise(op, graph) or not _tiles_scratch(w.shape[3], w.shape[0]) or x.size // x.shape[3] < 3:
+    """"_tiles" for a _fast layer of the tiles' shape (three output pixels at least), else "". The tiles run
+    kws's pointwise layers at 1.28 cycles/MAC instead of 1.50 for ~1.6 KB more code: a model that stores conv
+    weights sparse (pruned to save flash, as vww) keeps the smaller pairs. A layer of another filter (each window
+    gathered into the tiles: kws's 10x4 first layer, 1.53 against 1.89) takes them only in a model whose pointwise
+    layers link them already: the tiles' ~1.6 KB would not pay for a model's odd windowed layer (ResNet's 1x1
+    stride-2 shortcut, 1% of its MACs), while the windows' own ~1.3 KB is about what the pairs' window gathering
+    takes (kws then links none of it)."""
+    w, y = graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    k = w.shape[1] * w.shape[2] * w.shape[3]
+    if not _tiles_scratch(k, w.shape[0], y.size // y.shape[3]) or _stores_sparse_convs(graph):
         return ""
-    return "" if _stores_sparse_convs(graph) else "_tiles"
+    if _pointwise(op, graph):
+        return "_tiles"
+    return "_tiles" if any(_links_pointwise_tiles(o, graph) for o in graph.ops) else ""
+
+
+def _links_pointwise_tiles(op: Op, graph: Graph) -> bool:
+    """Whether `op` is a pointwise CONV_2D that runs in the tiles (mcuforge_conv_1x1_s8_tiles)."""
+    if op.type != "CONV_2D" or not _pointwise(op, graph) or graph.tensors[op.inputs[0]].dtype != "int8":
+        return False
+    w = graph.tensors[op.inputs[1]]
+    if is_hybrid(op, graph) or is_int4(w) or w.shape[3] % 4 or w.shape[0] % 2:
+        return False
+    form = _dsp_requant(op, graph)[0]
+    return _dsp_entry(op, graph, form) == "_tiles"
 
 
 def _stores_sparse_convs(graph: Graph) -> bool:
