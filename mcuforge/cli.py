@@ -207,7 +207,7 @@ def _add_compat(p: argparse.ArgumentParser) -> None:
 def _add_sparse(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sparse", choices=SPARSE_MODES, default="auto",
                    help="pruned weights stored sparse where that saves flash (auto, default), only where that also "
-                        "saves Cortex-M4 cycles (speed: 1x1 convs with >= 80%% zeros) or never (off)")
+                        "saves Cortex-M4 cycles (speed: 1x1 convs with >= 87%% zeros) or never (off)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -474,7 +474,12 @@ static void conv_tiles_window(const mcuforge_conv_params *p, mcuforge_conv_curso
     }
     mcuforge_conv_window_at(g, at->y0, at->x0, &win);
     if (!mcuforge_conv_window_full(g, &win)) {
-        memset(dst, (uint8_t)(int8_t)-p->input_offset, (size_t)g->kernel_h * (size_t)run);
+        /* a word at a time (k is a multiple of 4 in the tiles): a variable-size memset links the C library's */
+        const uint32_t zero_points = (uint32_t)(uint8_t)(int8_t)-p->input_offset * 0x01010101u;
+        int32_t c;
+        for (c = 0; c < g->kernel_h * run; c += 4) {
+            memcpy(dst + c, &zero_points, 4);
+        }
     }
     if (win.ky0 < win.ky1 && win.kx0 < win.kx1) {
         /* the taps inside, a filter row at a time: one run of values without dilation along x, else one a tap

@@ -47,8 +47,8 @@ void mcuforge_conv_1x1_s8_narrow16(const mcuforge_conv_params *p, const int8_t *
 void mcuforge_conv_1x1_s8_tiles(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                                 int8_t *output, void *scratch);
 /* mcuforge_conv_s8_fast in the same tiles, each output pixel's window gathered (any filter, stride, padding,
- * dilation; k = kernel_h kernel_w in_c for in_c): `scratch` holds what mcuforge_conv_1x1_s8_tiles takes for k and
- * MCUFORGE_CONV_DSP_SCRATCH(out_c, k, 1) at least (a window's bytes after the block, for the pixels the tiles
+ * dilation; k = kernel_h kernel_w in_c for in_c): `scratch` holds the larger of what mcuforge_conv_1x1_s8_tiles
+ * takes for k and MCUFORGE_CONV_DSP_SCRATCH(out_c, k, 1) (a window's bytes after the block, for the pixels the tiles
  * leave). */
 void mcuforge_conv_s8_tiles(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                             const int32_t *bias, int8_t *output, void *scratch);

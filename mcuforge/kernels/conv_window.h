@@ -144,9 +144,9 @@ typedef struct {
     const int32_t *bias_folded;
     mcuforge_requant requant;
     /* MCUFORGE_DSP_FOLDED or _GENERAL: the form of the DSP variant's requantization that holds for this layer
-     * (dsp_s8.h); the int8 kernel's `scratch` then holds MCUFORGE_CONV_DSP_SCRATCH bytes and its DSP variant runs
-     * when the target has the DSP extension. 0: the portable code runs everywhere. The int4 and sparse kernels
-     * do not read it (the emitter picks the sparse pointwise kernel's entry point by it). */
+     * (dsp_s8.h); the int8 kernel's `scratch` then holds at least MCUFORGE_CONV_DSP_SCRATCH bytes and its DSP
+     * variant runs when the target has the DSP extension. 0: the portable code runs everywhere. The int4 and
+     * sparse kernels do not read it (the emitter picks the sparse pointwise kernel's entry point by it). */
     int32_t dsp_requant;
 } mcuforge_conv_params;
 

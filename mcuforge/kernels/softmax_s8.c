@@ -1,14 +1,5 @@
 #include "softmax_s8.h"
 
-/* Softmax runs once per inference on a handful of values (a classifier's last layer): compiled for size whatever
- * the build's -O level, some 120 B less flash on the Cortex-M4 for 40 to 150 more cycles on the shared models.
- * GCC's function attribute (clang does not know it: there the build's own level applies). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define SOFTMAX_FOR_SIZE __attribute__((optimize("Os")))
-#else
-#define SOFTMAX_FOR_SIZE
-#endif
-
 /* The few gemmlowp fixed-point functions GetReciprocal needs (gemmlowp/fixedpoint/fixedpoint.h). Raw int32
  * values; additions wrap like the C++ int32 ones, through uint32_t so that C keeps them defined. */
 
@@ -35,7 +26,6 @@ MCUFORGE_INLINE int32_t softmax_saturating_shift_left(int32_t x, int32_t exponen
 /* one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for Q0.31 a = shifted_sum - 2^31 in [0, 1), by Newton-Raphson in
  * Q2.29. Its RoundingHalfSum(a, INT32_MAX) = (shifted_sum - 1 + 1) / 2 is shifted_sum / 2, or (-1 - 1) / 2 = -1
  * for shifted_sum 0 (an empty or wrapped sum): no 64-bit arithmetic. */
-SOFTMAX_FOR_SIZE
 static int32_t softmax_one_over_one_plus_x(uint32_t shifted_sum) {
     const int32_t constant_48_over_17 = 1515870810;      /* Q2.29 */
     const int32_t constant_neg_32_over_17 = -1010580540; /* Q2.29 */
@@ -65,7 +55,6 @@ MCUFORGE_INLINE int32_t softmax_count_leading_zeros(uint32_t x) {
 #endif
 }
 
-SOFTMAX_FOR_SIZE
 void mcuforge_softmax_s8(const mcuforge_softmax_s8_params *p, const int8_t *input, int8_t *output) {
     const int32_t *exp_table = p->exp_table;
     int32_t r;

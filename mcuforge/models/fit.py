@@ -102,7 +102,8 @@ def _as_int8(graph: Graph) -> Graph:
     """A copy in the int8 form quantization gives it (shapes unchanged). Float layer weights become the sign of
     their per-channel symmetric quantization (int8, or INT4 when marked so), which keeps what the code generator
     decides from them (sparse or dense storage: the zero pattern) while the small values let every conv take its
-    SIMD variant, whose scratch is the largest; biases and activations get placeholder scales and zero points (activations -128, as after a ReLU)."""
+    SIMD variant, whose scratch is the largest; biases and activations get placeholder scales and zero points
+    (activations -128, as after a ReLU)."""
     g = graph.copy()
     for op in g.ops:
         if op.type in WEIGHTED and len(op.inputs) > 1 and g.tensors[op.inputs[1]].is_constant:

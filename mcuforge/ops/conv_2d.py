@@ -20,8 +20,9 @@ from mcuforge.ops.common import output_activation_range, require
 from mcuforge.ops.conv_2d_sparse import dense_compute, dense_compute_scratch, emit_sparse_conv
 from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, ConvGeometry, centered_input,
                                       check_conv_tensors, check_window_attrs, conv_geometry, conv_int8_requant,
-                                      finish_conv, float_activation_range, folded_bias, geometry_fields, is_hybrid,
-                                      output_multipliers, row_window)
+                                      dsp_pairs_scratch, finish_conv, float_activation_range, folded_bias,
+                                      geometry_fields, is_hybrid, output_multipliers, row_window,
+                                      use_dense_conv_kernels)
 from mcuforge.ops.registry import OpDef, register
 from mcuforge.quant.int4 import is_int4, packed_weights
 from mcuforge.quant.sparse import sparse_op_weights, use_sparse
@@ -157,10 +158,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         params = ctx.params("mcuforge_conv_f32_params", {"geom": geom, "groups": _groups(op, graph),
                                                          "act_min": lo, "act_max": hi})
         return f"mcuforge_conv_f32({params}, {x_ptr}, {ctx.ptr(op.inputs[1])}, {bias}, {y_ptr});"
-    ctx.use_kernel("dsp_s8", rounding_neutral=True)  # conv_2d_s8.h includes both: the DSP variant
-    ctx.use_kernel("dsp_gemm_s8", rounding_neutral=True)
-    ctx.use_kernel("dsp_window_s8", rounding_neutral=True)
-    ctx.use_kernel("conv_2d_s8")
+    use_dense_conv_kernels(ctx)
     lo, hi = output_activation_range(op, graph)
     dsp, bias_folded, requant = _dsp_requant(op, graph)
     params = ctx.params("mcuforge_conv_params", {
@@ -254,9 +252,9 @@ def _narrow(op: Op, graph: Graph) -> str:
 
 def scratch_bytes(op: Op, graph: Graph) -> int:
     """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
-    MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), or the narrow kernels' more,
-    reserved whatever the target: the same library runs the DSP variant on cores with the DSP extension, portable
-    code elsewhere. The int4 and sparse kernels need none, but for the sparse pointwise _dense entry point."""
+    MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), or the narrow kernels' or
+    the tiles' more, reserved whatever the target: the same library runs the DSP variant on cores with the DSP
+    extension, portable code elsewhere. The int4 and sparse kernels need none, but for the sparse pointwise _dense entry point."""
     if is_hybrid(op, graph):
         shape = graph.tensors[op.inputs[0]].shape
         return shape[1] * shape[2] * shape[3]
@@ -275,7 +273,7 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     narrow = {"_narrow": NARROW_SCRATCH, "_narrow16": NARROW16_SCRATCH}.get(entry, 0)
     pixels = graph.tensors[op.outputs[0]].size // w.shape[0]
     tiles = _tiles_scratch(k, w.shape[0], pixels) if entry == "_tiles" else 0
-    return max(20 * w.shape[0] + 4 * 4 * ((k + 3) // 4) + gather, narrow, tiles)
+    return max(dsp_pairs_scratch(k, w.shape[0]) + gather, narrow, tiles)
 
 
 # kernels/dsp_gemm_s8.h: the _tiles entry points run a _fast layer with an even filter count and k a multiple of 4
@@ -332,12 +330,6 @@ def _links_pointwise_tiles(op: Op, graph: Graph) -> bool:
 def _stores_sparse_convs(graph: Graph) -> bool:
     """Whether any CONV_2D of the model stores its weights sparse (quant/sparse.py, the storage mode in force)."""
     return any(o.type == "CONV_2D" and sparse_op_weights(o, graph) is not None for o in graph.ops)
-
-
-def pointwise_fast_scratch(k: int, filters: int) -> int:
-    """Scratch of mcuforge_conv_1x1_s8_fast for `filters` filters of k values (scratch_bytes' rule for such a layer):
-    the sparse _dense entry point runs it on blocks of decoded filters (ops/conv_2d_sparse.py)."""
-    return 20 * filters + 4 * 4 * ((k + 3) // 4)  # the tiles run from mcuforge_conv_1x1_s8_tiles only
 
 
 def _row_window(op: Op, graph: Graph) -> tuple[int, int]:

@@ -5,8 +5,8 @@ nonzeros), read by kernels/conv_2d_sparse_s8.c, whenever that takes less flash t
 groups; bit-exact with the dense kernel (a zero weight adds exactly 0). The kernel walks output rows in
 increasing order and reads only taps inside the input, so the op's row_window holds for it too. A 1x1 filter in
 one group (never padded) takes the pointwise kernel, a sparse matrix product with a DSP output stage; at stride 1
-with more than MAX_FAST_NONZERO_FRACTION nonzero weights (where that kernel is slower than the dense SIMD one) and
-the fast output stage, the _dense entry point instead (kernels/conv_2d_sparse_dense_s8.c): blocks of filters
+with more than SKIP_KERNEL_MAX_NONZERO_FRACTION nonzero weights (where that kernel is slower than the dense SIMD
+one) and the fast output stage, the _dense entry point instead (kernels/conv_2d_sparse_dense_s8.c): blocks of filters
 decoded into scratch, run by the dense SIMD kernel over the whole input (sparse storage, dense compute;
 dense_compute below)."""
 
@@ -16,8 +16,9 @@ import numpy as np
 
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range
-from mcuforge.ops.conv_common import DSP_FOLDED, conv_int8_requant, geometry_fields
-from mcuforge.quant.sparse import MAX_FAST_NONZERO_FRACTION, sparse_weights
+from mcuforge.ops.conv_common import (DSP_FOLDED, conv_int8_requant, dsp_pairs_scratch, geometry_fields,
+                                      use_dense_conv_kernels)
+from mcuforge.quant.sparse import SKIP_KERNEL_MAX_NONZERO_FRACTION, sparse_weights
 
 KERNEL = "conv_2d_sparse_s8"
 DENSE_KERNEL = "conv_2d_sparse_dense_s8"  # the _dense entry point
@@ -48,12 +49,12 @@ def _fast(op: Op, graph: Graph) -> bool:
 
 def dense_compute(op: Op, graph: Graph) -> bool:
     """A sparse conv (use_sparse) run by the _dense entry point: a pointwise layer at stride 1 with the fast output
-    stage whose filter has more than MAX_FAST_NONZERO_FRACTION nonzero weights. Its every block of filters reads
-    the whole input: the output may not overlap it (row_window)."""
+    stage whose filter has more than SKIP_KERNEL_MAX_NONZERO_FRACTION nonzero weights. Its every block of filters
+    reads the whole input: the output may not overlap it (row_window)."""
     w = graph.tensors[op.inputs[1]]
     geom = geometry_fields(op, graph)
     return (_pointwise(op, graph) and geom["stride_h"] == geom["stride_w"] == 1
-            and np.count_nonzero(w.data) > MAX_FAST_NONZERO_FRACTION * w.data.size and _fast(op, graph))
+            and np.count_nonzero(w.data) > SKIP_KERNEL_MAX_NONZERO_FRACTION * w.data.size and _fast(op, graph))
 
 
 def _blocks(op: Op, graph: Graph) -> tuple[int, int]:
@@ -69,11 +70,9 @@ def _blocks(op: Op, graph: Graph) -> tuple[int, int]:
 def dense_compute_scratch(op: Op, graph: Graph) -> int:
     """Scratch bytes of the _dense entry point: a block of filters decoded and 32 bytes of slack, a chunk's
     outputs, rounded up to 16 bytes, then the dense kernel's scratch for a block."""
-    from mcuforge.ops.conv_2d import pointwise_fast_scratch  # conv_2d imports this module
-
     k = graph.tensors[op.inputs[1]].shape[3]
     filters, chunk = _blocks(op, graph)
-    return (filters * k + 32 + chunk * filters + 15) // 16 * 16 + pointwise_fast_scratch(k, filters)
+    return (filters * k + 32 + chunk * filters + 15) // 16 * 16 + dsp_pairs_scratch(k, filters)
 
 
 def emit_sparse_conv(op: Op, graph: Graph, ctx) -> str:
@@ -97,9 +96,7 @@ def emit_sparse_conv(op: Op, graph: Graph, ctx) -> str:
         "requant": ctx.requant(*requant), "dsp_requant": form})
     args = f"{params}, {ctx.ptr(op.inputs[0])}, {bitmap}, {values}"
     if dense_compute(op, graph):  # its own file, which ships the dense kernel too (conv_2d_s8.c and its parts)
-        for stem in ("dsp_gemm_s8", "dsp_window_s8"):
-            ctx.use_kernel(stem, rounding_neutral=True)
-        ctx.use_kernel("conv_2d_s8")
+        use_dense_conv_kernels(ctx)
         ctx.use_kernel(DENSE_KERNEL)
         filters, chunk = _blocks(op, graph)
         out = ctx.ptr(op.outputs[0])

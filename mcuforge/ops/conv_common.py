@@ -282,6 +282,20 @@ def conv_int8_requant(op: Op, graph: Graph, folded_only: bool, dsp: bool = True
     return form, start, tuple(requant)
 
 
+def use_dense_conv_kernels(ctx) -> None:
+    """Ship the dense int8 conv kernel (conv_2d_s8.c) and the SIMD parts its DSP variant is built from."""
+    ctx.use_kernel("dsp_s8", rounding_neutral=True)  # conv_2d_s8.h includes both: the DSP variant
+    ctx.use_kernel("dsp_gemm_s8", rounding_neutral=True)
+    ctx.use_kernel("dsp_window_s8", rounding_neutral=True)
+    ctx.use_kernel("conv_2d_s8")
+
+
+def dsp_pairs_scratch(k: int, filters: int) -> int:
+    """MCUFORGE_CONV_DSP_SCRATCH of a dense int8 conv without a padded window's gather (kernels/conv_2d_s8.h): a
+    channel table of 20 bytes a filter, two pixels' windows of k values widened."""
+    return 20 * filters + 4 * 4 * ((k + 3) // 4)
+
+
 def row_window(op: Op, graph: Graph) -> tuple[int, int]:
     """(stride_h, pad_top): the conv kernels read no input row before r * stride_h - pad_top for output row r."""
     g = conv_geometry(op, graph)

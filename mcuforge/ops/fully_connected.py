@@ -114,7 +114,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
 # Below this many MACs in all of a graph's dense int8 FC layers together, every one of them runs the portable loop
 # (mcuforge_fully_connected_s8_small): ~390 B less flash than the DSP variant on an Armv7E-M core (278 B against
 # 672 on the M4), for ~7 cycles a MAC more (~30 k cycles at the limit; vww, kws and ic have 512 to 768 FC MACs).
-# A graph-wide choice, so no build links both loops.
+# A graph-wide choice, so a build links one of the two loops (both only with asymmetric weights, whose portable
+# path is this loop).
 SMALL_FC_MACS = 4096
 
 

@@ -28,21 +28,24 @@ from mcuforge.quant.int4 import is_int4
 # nonzero MAC than the dense SIMD ones. Measured (benchmarks/sparse_storage.py, Cortex-M4, magnitude-pruned
 # ResNet-8): 3.5x the dense cycles at 50% zeros, 2.4x at 75%, 1.7x at 90%; against the portable kernels (no DSP:
 # M0+, M3) 1.3x, 0.90x and 0.67x. 1x1 convs have a pointwise sparse kernel (four pixels per nonzero weight):
-# 0.3-0.9x the dense SIMD cycles at 90-99% zeros (vww), ~1.4x at 85%; with more than MAX_FAST_NONZERO_FRACTION
-# nonzeros they decode blocks of filters and run the dense SIMD kernel instead (ops/conv_2d_sparse.py, "sparse
-# storage, dense compute": ~1.15x the dense cycles, and its code is linked, ~2.6 KB when no dense conv needed it).
+# 0.3-0.9x the dense SIMD cycles at 90-99% zeros (vww), ~1x at 85%; with more than
+# SKIP_KERNEL_MAX_NONZERO_FRACTION nonzeros they decode blocks of filters and run the dense SIMD kernel instead
+# (ops/conv_2d_sparse.py, "sparse storage, dense compute": ~1.15x the dense cycles, and its code is linked, ~2.6 KB
+# when no dense conv needed it).
 # Sparse depthwise is slower still (DS-CNN: 2.8x at 50% zeros, 8x at 75-90%); `sparse="off"` opts out.
 MAX_SPARSE_FRACTION = 0.7
 
 # Ops with a sparse int8 kernel (int8 input, int8 weights as input 1): the output-channel axis of their weights.
 SPARSE_OPS = {"FULLY_CONNECTED": 0, "CONV_2D": 0, "DEPTHWISE_CONV_2D": 3}
 
-# "speed" stores sparse only what the sparse kernels also run faster than the dense SIMD ones on a Cortex-M4: 1x1
-# conv filters (the pointwise sparse kernel) with at most this fraction of nonzero weights (its cost per dense MAC
-# is ~0.4 + 7 x the nonzero fraction against ~1.3-1.45 dense). Above it, a sparse 1x1 conv ("auto") decodes its
-# filters for the dense SIMD kernel (ops/conv_2d_sparse.py dense_compute: ~1.5 cycles a MAC where the skip kernel
-# takes 1.8 at 20%, 3.0 at 36% nonzeros; they break even at ~17%).
-MAX_FAST_NONZERO_FRACTION = 0.2
+# The pointwise sparse ("skip") kernel costs ~0.4 + 7 x the nonzero fraction cycles per dense MAC on a Cortex-M4,
+# the dense SIMD pairs ~1.3-1.45. "speed" stores sparse only what the sparse kernels also run faster than the dense
+# ones: 1x1 conv filters with at most MAX_FAST_NONZERO_FRACTION nonzero weights (break-even ~15%; 13% keeps a
+# margin). A sparse 1x1 conv with more than SKIP_KERNEL_MAX_NONZERO_FRACTION ("auto") decodes its filters for the
+# dense SIMD kernel instead (ops/conv_2d_sparse.py dense_compute: ~1.5-1.6 cycles a MAC where the skip kernel takes
+# 1.4-1.45 at 15%, 1.65-1.8 at 20%, 3.0 at 36% nonzeros: they break even at ~17%).
+MAX_FAST_NONZERO_FRACTION = 0.13
+SKIP_KERNEL_MAX_NONZERO_FRACTION = 0.17
 
 # "auto": weights go sparse where that saves flash (use_sparse's rule); "speed": only where it also saves cycles;
 # "off": always dense.

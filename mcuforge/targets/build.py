@@ -39,6 +39,11 @@ CROSS_GCC = "arm-none-eabi-gcc"
 # output file ends with RUNNER_TRAILER_WORDS uint32 words: the record count, then the deepest stack.
 RUNNER_INPUT, RUNNER_OUTPUT = "mcuforge_in.bin", "mcuforge_out.bin"
 RUNNER_TRAILER_WORDS = 2
+# main's exit statuses (QEMU exits with them), written into runner_main.c as STATUS_* defines; the runner prints
+# nothing, to keep its strings out of the measured flash. 1 is the startup's fault handler (prints its own line).
+RUNNER_STATUSES = {"STATUS_CANNOT_OPEN": (2, f"cannot open {RUNNER_INPUT} or {RUNNER_OUTPUT}"),
+                   "STATUS_INFERENCE_FAILED": (3, "inference failed (invoke returned non-zero)"),
+                   "STATUS_WRITE_FAILED": (4, f"cannot write {RUNNER_OUTPUT}")}
 # The startup and the runner are the test harness, not the model: compiled for size whatever `opt` the library
 # gets (they run once per boot, outside the measured inference).
 RUNNER_OPT = "-Os"
@@ -115,8 +120,9 @@ def render_runner_main(graph: Graph, name: str, io: IoPlacement, io_in_arena: bo
             else:
                 writes.append(f"        if (!transfer(SYS_WRITE, out, {symbol}, {bytes_})) {{\n"
                               f"            return STATUS_WRITE_FAILED;\n        }}")
+    statuses = "\n".join(f"#define {symbol} {code}" for symbol, (code, _) in RUNNER_STATUSES.items())
     return _fill((HERE / "runner_main.c").read_text(), NAME=name, RAM_SIZE=str(io.ram_size),
-                 BUFFERS="\n".join(buffers),
+                 STATUSES=statuses, TRAILER_WORDS=str(RUNNER_TRAILER_WORDS), BUFFERS="\n".join(buffers),
                  READ="\n".join(reads), WRITE="\n".join(writes), ARGS=", ".join(args + ["mcuforge_ram"]))
 
 

@@ -17,17 +17,15 @@ import numpy as np
 from mcuforge.errors import McuforgeError, ToolchainError
 from mcuforge.ir import Graph
 from mcuforge.runtime.reference import check_inputs
-from mcuforge.targets.build import (RUNNER_INPUT, RUNNER_OUTPUT, RUNNER_TRAILER_WORDS, FirmwareBuild,
-                                   build_firmware)
+from mcuforge.targets.build import (RUNNER_INPUT, RUNNER_OUTPUT, RUNNER_STATUSES, RUNNER_TRAILER_WORDS,
+                                   FirmwareBuild, build_firmware)
 from mcuforge.targets.profiles import PROFILES, buildable_profile
 
 QEMU = "qemu-system-arm"
 DEFAULT_TIMEOUT_S = 120.0
 QEMU_TARGETS_HINT = "targets that run on QEMU: " + ", ".join(n for n, p in PROFILES.items() if p.qemu)
-# What the exit statuses of `mcuforge build`'s runner mean (runner_main.c's STATUS_*; the runner prints nothing,
-# to keep its strings out of the measured flash). 1 is the startup's fault handler, which prints its own line.
-RUNNER_STATUS = {1: "processor fault", 2: f"cannot open {RUNNER_INPUT} or {RUNNER_OUTPUT}",
-                 3: "inference failed (invoke returned non-zero)", 4: f"cannot write {RUNNER_OUTPUT}"}
+# What the exit statuses of `mcuforge build`'s runner mean: build.RUNNER_STATUSES, and 1, the startup's fault handler.
+RUNNER_STATUS = {1: "processor fault", **dict(RUNNER_STATUSES.values())}
 
 
 @dataclass

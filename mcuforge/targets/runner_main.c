@@ -7,8 +7,8 @@
  * I/O in the arena, else where the plan leaves room for the record's lifetime, records that find no room going
  * to a tail after the arena. No second copy of a record is kept.
  * Files go through raw semihosting calls (SYS_OPEN/READ/WRITE/CLOSE), not stdio, and failures are exit statuses
- * that targets/qemu.py explains (RUNNER_STATUS), not messages: the image then holds the model and little else, as
- * a deployed one would. */
+ * (targets/build.py RUNNER_STATUSES, explained by targets/qemu.py), not messages: the image then holds the model
+ * and little else, as a deployed one would. */
 #include <stdint.h>
 
 #include "@NAME@.h"
@@ -20,11 +20,9 @@
 #define MODE_READ_BINARY 1u  /* "rb" */
 #define MODE_WRITE_BINARY 5u /* "wb" */
 
-/* main's exit statuses (QEMU exits with them); targets/qemu.py's RUNNER_STATUS says what each means. */
+/* main's exit statuses (QEMU exits with them): targets/build.py's RUNNER_STATUSES, which say what each means. */
 #define STATUS_OK 0
-#define STATUS_CANNOT_OPEN 2
-#define STATUS_INFERENCE_FAILED 3
-#define STATUS_WRITE_FAILED 4 /* 1 is a processor fault (startup_cortex_m.c) */
+@STATUSES@
 
 uint32_t mcuforge_semihost(uint32_t operation, const void *argument); /* startup_cortex_m.c */
 void mcuforge_paint_stack(void);                                      /* startup_cortex_m.c */
@@ -64,7 +62,7 @@ static int close_file(int32_t handle) {
 int main(void) {
     const int32_t in = OPEN_FILE("mcuforge_in.bin", MODE_READ_BINARY);
     const int32_t out = OPEN_FILE("mcuforge_out.bin", MODE_WRITE_BINARY);
-    uint32_t trailer[2] = {0u, 0u}; /* records, deepest stack */
+    uint32_t trailer[@TRAILER_WORDS@] = {0u, 0u}; /* records, deepest stack */
     if (in < 0 || out < 0) {
         return STATUS_CANNOT_OPEN;
     }

@@ -71,7 +71,8 @@ def test_sparse_filters_bit_exact(case):
     graph = sparse_conv(case, 0.8, per_channel=case != "3x3_valid_s2")
     assert use_sparse(graph.tensors["w"])
     checked = check_graph_golden(graph, n=12, sanitize=case in ("3x3_same_s2_relu6_odd", "1x1_pointwise_batch2"))
-    # a pointwise filter of more than MAX_FAST_NONZERO_FRACTION nonzeros: the _dense entry point runs the dense kernel
+    # a pointwise filter of more than SKIP_KERNEL_MAX_NONZERO_FRACTION nonzeros: the _dense entry point runs the
+    # dense kernel
     dense = dense_compute(graph.ops[0], graph)
     assert KERNEL in kernels_of(checked) and ("conv_2d_s8" in kernels_of(checked)) == dense
 

@@ -26,7 +26,7 @@ from tests.targets.conftest import (assert_builds_match_reference, assert_emulat
                                     build_dsp_variants, random_batch)
 
 RECORDS = 3
-# (k, (height, width)), pixels in runs of 8 and a tail of 0-7 in C: 35 (a tail of 3), 10 (2), 25 (1), 21 (5),
+# (k, (height, width)), pixels in runs of 8 and a tail of 0-7: 35 (a tail of 3), 10 (2), 25 (1), 21 (5),
 # 8 (a run alone), 12 (4), 14 (6), 3 (the tail alone), 11 x 13 = 143 (a pass of 128 pixels, one of 8, a tail of 7)
 NARROW = [(1, (5, 7)), (2, (5, 2)), (3, (5, 5)), (4, (3, 7)), (5, (1, 8)), (6, (1, 12)), (7, (2, 7)), (3, (1, 3)),
           (8, (11, 13))]
@@ -162,12 +162,15 @@ def test_a_model_with_sparse_conv_weights_keeps_only_the_narrow_kind(tmp_path):
 
 def test_emitter_mirrors_the_kernel_constants():
     header = (Path(conv_2d.__file__).parents[1] / "kernels" / "dsp_gemm_s8.h").read_text()
-    value = {name: int(v) for name, v in re.findall(r"#define MCUFORGE_DSP_(NARROW\w*) (\d+)\n", header)}
+    value = {name: int(v) for name, v in re.findall(r"#define MCUFORGE_DSP_((?:NARROW|TILES_)\w*) (\d+)\n", header)}
     assert (value["NARROW_MAX_K"], value["NARROW_FILTERS"], value["NARROW_PIXELS"]) == (
         conv_2d.NARROW_MAX_K, conv_2d.NARROW_FILTERS, conv_2d.NARROW_PIXELS)
     assert (value["NARROW16_MAX_K"], value["NARROW16_FILTERS"], value["NARROW16_PIXELS"]) == (
         conv_2d.NARROW16_MAX_K, conv_2d.NARROW16_FILTERS, conv_2d.NARROW16_PIXELS)
     assert value["NARROW_RUN"] == conv_2d.NARROW_RUN
+    # the tiles' pass size, floor and alignment: the planner reserves what the kernel lays out from them
+    assert (value["TILES_BYTES"], value["TILES_MIN"], value["TILES_ALIGN"]) == (
+        conv_2d.TILES_BYTES, conv_2d.TILES_MIN, conv_2d.TILES_ALIGN)
     assert conv_2d.NARROW_PIXELS % conv_2d.NARROW_RUN == conv_2d.NARROW16_PIXELS % conv_2d.NARROW_RUN == 0
 
 

@@ -22,7 +22,7 @@ from mcuforge.codegen.project import compile_model, render_project
 from mcuforge.frontends import load_model
 from mcuforge.ops.conv_common import output_multipliers
 from mcuforge.ops.registry import get_op
-from mcuforge.quant.sparse import MAX_FAST_NONZERO_FRACTION, use_sparse
+from mcuforge.quant.sparse import SKIP_KERNEL_MAX_NONZERO_FRACTION, use_sparse
 from mcuforge.targets.build import build_firmware
 from tests.builders import GraphBuilder
 from tests.conftest import shared_model
@@ -51,7 +51,7 @@ def sparse_layers():
     b = GraphBuilder(seed=31)
     outs = []
     x1 = b.input("x1", (1, 3, 5, 40), scale=0.05, zero_point=-5)  # rows of 5: 4 + 1; 40 bits: a word and a byte
-    # at most MAX_FAST_NONZERO_FRACTION nonzero weights: these take the skip kernels (the _dense layers: below)
+    # at most SKIP_KERNEL_MAX_NONZERO_FRACTION nonzero weights: these take the skip kernels (the _dense layers: below)
     outs.append(_pointwise(b, x1, "pw_fast", 9, zeros=0.85, zero_point=3))
     outs.append(_pointwise(b, x1, "pw_relu6", 7, scale=0.02, fused_activation_function="RELU6"))  # portable stage
     # TFLite shift 0 on one channel (scale 0.75 / 0.05 / 0.1 folds to a multiplier of 0.75): not the folded form.
@@ -170,7 +170,7 @@ def test_dense_layers_take_the_dense_entry_point(tmp_path, small_blocks):
     for op in graph.ops:
         w = graph.tensors[op.inputs[1]].data
         dense = op.outputs[0] in _dense_op_names(graph) or op.outputs[0] in ("pw_relu6", "pw_s2")
-        assert (np.count_nonzero(w) > MAX_FAST_NONZERO_FRACTION * w.size) == dense, op.outputs[0]
+        assert (np.count_nonzero(w) > SKIP_KERNEL_MAX_NONZERO_FRACTION * w.size) == dense, op.outputs[0]
     calls = _calls(graph, tmp_path / "lib")
     assert {name for name, call in calls.items() if call == "mcuforge_conv_sparse_1x1_s8_dense"} == \
         _dense_op_names(graph)
