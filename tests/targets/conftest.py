@@ -61,6 +61,16 @@ def random_batch(graph: Graph, count: int, seed: int) -> list[list[np.ndarray]]:
     return batch
 
 
+def int8_conv(b, x, name, weights, w_scales, bias, **attrs) -> str:
+    """A CONV_2D of int8 `weights` (OHWI, symmetric per-channel `w_scales`) and int32 `bias` on `x`, added to the
+    tests.builders.GraphBuilder `b`: the DSP conv tests' layers with chosen multipliers and accumulator starts."""
+    filters = weights.shape[0]
+    w = b.const(f"{name}_w", weights, "int8", np.asarray(w_scales, np.float32), np.zeros(filters, np.int64), 0)
+    bias_t = b.int32_bias(f"{name}_b", filters, b.graph.tensors[x].quant.scale[0] * b.graph.tensors[w].quant.scale)
+    b.graph.tensors[bias_t].data = np.asarray(bias, np.int32)
+    return b.op("CONV_2D", [x, w, bias_t], name, **attrs)
+
+
 def assert_outputs_equal(graph: Graph, got: list[np.ndarray], expected: list[np.ndarray], where: str) -> None:
     """Bit-exact for integer outputs; float outputs within 1e-5 (the C code may sum in another order)."""
     for name, g, e in zip(graph.outputs, got, expected):

@@ -17,7 +17,7 @@ from mcuforge.ops import conv_2d
 from mcuforge.ops.conv_common import DSP_FOLDED, DSP_GENERAL
 from tests.builders import GraphBuilder
 from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
-                                    build_dsp_variants, random_batch)
+                                    build_dsp_variants, int8_conv, random_batch)
 
 RECORDS = 4
 # (k, filters) of pointwise layers over 35 pixels: every entry point of the eight-group loop, several passes,
@@ -27,20 +27,12 @@ POINTWISE = [(1, 3), (4, 2), (8, 5), (12, 6), (13, 6), (16, 7), (20, 4), (24, 9)
 EDGE_CHANNELS = 16  # channels at multiplier 2^30 whose accumulator is one input value (or its negation)
 
 
-def _conv(b, x, name, weights, w_scales, bias, **attrs):
-    filters = weights.shape[0]
-    w = b.const(f"{name}_w", weights, "int8", np.asarray(w_scales, np.float32), np.zeros(filters, np.int64), 0)
-    bias_t = b.int32_bias(f"{name}_b", filters, b.graph.tensors[x].quant.scale[0] * b.graph.tensors[w].quant.scale)
-    b.graph.tensors[bias_t].data = np.asarray(bias, np.int32)
-    return b.op("CONV_2D", [x, w, bias_t], name, **attrs)
-
-
 def _random_conv(b, x, name, filters, kernel, w_scales=None, **attrs):
     in_c = b.graph.tensors[x].shape[3]
     weights = b.rng.integers(-127, 128, size=(filters, *kernel, in_c))
     scales = b.rng.uniform(0.002, 0.02, filters) if w_scales is None else w_scales
     bias = b.rng.integers(-3000, 3000, size=filters)
-    return _conv(b, x, name, weights, scales, bias, **attrs)
+    return int8_conv(b, x, name, weights, scales, bias, **attrs)
 
 
 def conv_layers():
@@ -61,7 +53,7 @@ def conv_layers():
     weights[EDGE_CHANNELS:] = b.rng.integers(-127, 128, size=(3, 1, 1, EDGE_CHANNELS))
     scales = [2.0 ** -5] * EDGE_CHANNELS + [0.3, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21]
     bias = [0] * EDGE_CHANNELS + [-20, 5, -(1 << 20)]
-    outs.append(_conv(b, x, "pw_edges", weights, scales, bias, scale=0.0625, zero_point=0))
+    outs.append(int8_conv(b, x, "pw_edges", weights, scales, bias, scale=0.0625, zero_point=0))
     # The general form (a TFLite shift 0: scale 0.75), clamp [-128, 127] and RELU6 (all pixel pairs in one call, and
     # with a lone filter one call a pair)
     x = b.input("x_general", (1, 3, 5, 24), scale=0.05, zero_point=6)

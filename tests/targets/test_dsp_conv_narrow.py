@@ -23,7 +23,7 @@ from mcuforge.ops.conv_common import DSP_FOLDED, DSP_GENERAL
 from mcuforge.quant.sparse import sparse_storage
 from tests.builders import GraphBuilder
 from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
-                                    build_dsp_variants, random_batch)
+                                    build_dsp_variants, int8_conv, random_batch)
 
 RECORDS = 3
 # (k, (height, width)), pixels in runs of 8 and a tail of 0-7: 35 (a tail of 3), 10 (2), 25 (1), 21 (5),
@@ -48,20 +48,12 @@ BESIDE = {"k9_fast": (9, 16), "k16_fast": (16, 16), "f15_fast": (8, 15), "f17_fa
 TILED = ["k16_fast"]  # of those, the one the 3x2 tiles take (an even filter count, k a multiple of 4)
 
 
-def _conv(b, x, name, weights, w_scales, bias, **attrs):
-    filters = weights.shape[0]
-    w = b.const(f"{name}_w", weights, "int8", np.asarray(w_scales, np.float32), np.zeros(filters, np.int64), 0)
-    bias_t = b.int32_bias(f"{name}_b", filters, b.graph.tensors[x].quant.scale[0] * b.graph.tensors[w].quant.scale)
-    b.graph.tensors[bias_t].data = np.asarray(bias, np.int32)
-    return b.op("CONV_2D", [x, w, bias_t], name, **attrs)
-
-
 def _random_conv(b, x, name, filters, w_scales=None, **attrs):
     in_c = b.graph.tensors[x].shape[3]
     weights = b.rng.integers(-127, 128, size=(filters, 1, 1, in_c))
     scales = b.rng.uniform(0.002, 0.02, filters) if w_scales is None else w_scales
     bias = b.rng.integers(-3000, 3000, size=filters)
-    return _conv(b, x, name, weights, scales, bias, **attrs)
+    return int8_conv(b, x, name, weights, scales, bias, **attrs)
 
 
 def narrow_layers():
@@ -86,7 +78,7 @@ def narrow_layers():
         weights[edges:] = b.rng.integers(-127, 128, size=(filters - edges, 1, 1, in_c))
         scales = [2.0 ** -5] * edges + [0.3, 0.45, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] * ((filters - edges) // 5)
         bias = [0] * edges + [-20, 7, 5, -(1 << 20), 3000, -3000, 1 << 20, 0, 1, -1] * ((filters - edges) // 10)
-        outs.append(_conv(b, x, f"narrow{tag}_edges", weights, scales, bias, scale=0.0625, zero_point=0))
+        outs.append(int8_conv(b, x, f"narrow{tag}_edges", weights, scales, bias, scale=0.0625, zero_point=0))
     for name, (shape, (sh, sw), padding) in STRIDED16.items():
         x = b.input(f"x_{name}", shape, scale=0.05, zero_point=-7)
         outs.append(_random_conv(b, x, name, 32, scale=0.1, zero_point=2, stride_h=sh, stride_w=sw, padding=padding))
@@ -142,7 +134,7 @@ def test_a_model_with_sparse_conv_weights_keeps_only_the_narrow_kind(tmp_path):
     strided = _random_conv(b, narrow, "strided", 32, scale=0.1, zero_point=0, stride_h=2, stride_w=2)
     pruned = np.zeros((64, 1, 1, 32), np.int64)
     pruned[::4, 0, 0, ::8] = 50
-    graph = b.build(_conv(b, deeper, "pruned", pruned, [0.01] * 64, [0] * 64, scale=0.1, zero_point=0), strided)
+    graph = b.build(int8_conv(b, deeper, "pruned", pruned, [0.01] * 64, [0] * 64, scale=0.1, zero_point=0), strided)
     assert conv_2d.sparse_op_weights(_op(graph, "pruned"), graph) is not None
     form = {n: conv_2d._dsp_requant(_op(graph, n), graph)[0] for n in ("narrow", "deeper", "strided")}
     assert set(form.values()) == {DSP_FOLDED}

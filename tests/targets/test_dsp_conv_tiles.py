@@ -4,8 +4,9 @@ under ASan/UBSan.
 
 The layers reach each way into the tiles' eight-group loop (k / 4 mod 8 = 0..7, one loop pass and several), one
 pass of tiles and several with a shorter last one (MCUFORGE_DSP_TILES_PER_PASS: k = 116 is the deepest layer with
-tiles, six a pass; MCUFORGE_DSP_TILES_EVEN evens the passes out), odd and even group counts (the rows widen two groups a step), pixel counts that leave 0, 1 and 2 pixels to the pairs, one filter pair and many, a batch of
-two images, and the fast output stage at its edges: TFLite shifts -1 and -22, and accumulators of -1 at a
+tiles, six a pass; MCUFORGE_DSP_TILES_EVEN evens the passes out), odd and even group counts (the rows widen two
+groups a step), pixel counts that leave 0, 1 and 2 pixels to the pairs, one filter pair and many, a batch of two
+images, and the fast output stage at its edges: TFLite shifts -1 and -22, and accumulators of -1 at a
 multiplier of exactly 2^30. Layers that keep the pairs (odd filter count, k not a multiple of 4, k = 120, fewer
 than three pixels, a model with sparse conv weights) take the _fast entry point."""
 
@@ -16,7 +17,7 @@ from mcuforge.codegen.project import compile_model
 from mcuforge.ops import conv_2d
 from tests.builders import GraphBuilder
 from tests.targets.conftest import (assert_builds_match_reference, assert_emulated_matches_reference,
-                                    build_dsp_variants, random_batch)
+                                    build_dsp_variants, int8_conv, random_batch)
 
 RECORDS = 3
 # (pixels as (batches, h, w), k, filters): pixels mod 3 = 0, 1, 2; k / 4 mod 8 = 0..7; passes of tiles: one (k
@@ -29,19 +30,11 @@ UNTILED = [((1, 3, 5), 16, 3), ((1, 3, 5), 18, 4), ((1, 3, 5), 120, 2), ((1, 1, 
 EDGE_CHANNELS = 16  # channels at multiplier 2^30 whose accumulator is one input value (or its negation)
 
 
-def _conv(b, x, name, weights, w_scales, bias, **attrs):
-    filters = weights.shape[0]
-    w = b.const(f"{name}_w", weights, "int8", np.asarray(w_scales, np.float32), np.zeros(filters, np.int64), 0)
-    bias_t = b.int32_bias(f"{name}_b", filters, b.graph.tensors[x].quant.scale[0] * b.graph.tensors[w].quant.scale)
-    b.graph.tensors[bias_t].data = np.asarray(bias, np.int32)
-    return b.op("CONV_2D", [x, w, bias_t], name, **attrs)
-
-
 def _random_pointwise(b, shape, k, filters, name):
     x = b.input(f"x_{name}", (*shape, k), scale=0.05, zero_point=-9)
     weights = b.rng.integers(-127, 128, size=(filters, 1, 1, k))
-    return _conv(b, x, name, weights, b.rng.uniform(0.002, 0.02, filters), b.rng.integers(-3000, 3000, size=filters),
-                 scale=0.1, zero_point=4)
+    return int8_conv(b, x, name, weights, b.rng.uniform(0.002, 0.02, filters),
+                     b.rng.integers(-3000, 3000, size=filters), scale=0.1, zero_point=4)
 
 
 def tile_layers():
@@ -57,7 +50,7 @@ def tile_layers():
     weights[EDGE_CHANNELS:] = b.rng.integers(-127, 128, size=(24, 1, 1, EDGE_CHANNELS))
     scales = [2.0 ** -5] * EDGE_CHANNELS + [0.3, 0.7 * 2.0 ** -22, 0.3 * 2.0 ** -21, 0.3] + [0.01] * 20
     bias = [0] * EDGE_CHANNELS + [-20, 5, -(1 << 20), 7] + [100] * 20
-    outs.append(_conv(b, x, "t_edges", weights, scales, bias, scale=0.0625, zero_point=0))
+    outs.append(int8_conv(b, x, "t_edges", weights, scales, bias, scale=0.0625, zero_point=0))
     return b.build(*outs)
 
 
@@ -97,11 +90,11 @@ def test_tiles_reserve_their_scratch():
 def test_a_model_with_sparse_conv_weights_keeps_the_pairs():
     b = GraphBuilder(seed=5)
     x = b.input("x", (1, 4, 4, 64), scale=0.05, zero_point=0)
-    dense = _conv(b, x, "dense", b.rng.integers(-127, 128, size=(8, 1, 1, 64)), [0.01] * 8, [0] * 8, scale=0.1,
+    dense = int8_conv(b, x, "dense", b.rng.integers(-127, 128, size=(8, 1, 1, 64)), [0.01] * 8, [0] * 8, scale=0.1,
                   zero_point=0)
     pruned = np.zeros((64, 1, 1, 8), np.int64)
     pruned[::8, 0, 0, 0] = 50
-    sparse = _conv(b, dense, "pruned", pruned, [0.01] * 64, [0] * 64, scale=0.1, zero_point=0)
+    sparse = int8_conv(b, dense, "pruned", pruned, [0.01] * 64, [0] * 64, scale=0.1, zero_point=0)
     graph = b.build(sparse)
     assert conv_2d.sparse_op_weights(graph.ops[1], graph) is not None
     assert _entry(graph, "dense") == "_fast"
