@@ -71,7 +71,8 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
     if x.dtype == "int8" and is_int4(w):
         return _emit_s4(op, graph, ctx, fields)
     if x.dtype == "int8" and use_sparse(w, CHANNEL_AXIS):  # pruned filters (ops/depthwise_conv_2d_sparse.py)
-        return emit_sparse_depthwise(op, graph, ctx)
+        dsp, start = _dsp_requant(op, graph)  # a DSP variant: decoded for the dense kernel
+        return emit_sparse_depthwise(op, graph, ctx, (dsp, start, _kernel_entry(op, graph, dsp)) if dsp else None)
     args = (f"{ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
             f"{ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else '')}, {ctx.ptr(op.outputs[0])}")
     if x.dtype == "float32":
@@ -87,9 +88,7 @@ def emit_c(op: Op, graph: Graph, ctx) -> str:
         **fields, "input_offset": -x.quant.scalar_zero_point, "output_offset": y.quant.scalar_zero_point,
         "act_min": lo, "act_max": hi, "bias_folded": ctx.const_array("bias_folded", bias_folded),
         "requant": ctx.requant(*output_multipliers(op, graph, w.shape[3])), "dsp_requant": dsp})
-    fast = _entry(op, graph, dsp)
-    if fast in LONG_ENTRIES.values():
-        fast = _both_strides_entry(graph) or fast
+    fast = _kernel_entry(op, graph, dsp)
     return f"mcuforge_depthwise_conv_s8{fast}({params}, {args}, {ctx.scratch() if dsp else 'NULL'});"
 
 
@@ -118,13 +117,31 @@ def _entry(op: Op, graph: Graph, dsp: int) -> str:
     return ROW_BLOCK_ENTRIES.get(width, LONG_ENTRIES[1]) if stride == 1 else LONG_ENTRIES[stride]
 
 
+def _kernel_entry(op: Op, graph: Graph, dsp: int) -> str:
+    """The entry suffix the layer's dense int8 kernel runs under: _entry, or the graph-wide function for both
+    strides. The same for a sparse layer run by the dense kernel (ops/depthwise_conv_2d_sparse.py)."""
+    fast = _entry(op, graph, dsp)
+    if fast in LONG_ENTRIES.values():
+        fast = _both_strides_entry(graph) or fast
+    return fast
+
+
+def _runs_dense_kernel(op: Op, graph: Graph) -> bool:
+    """The layer runs the dense int8 kernel: its filter is dense, or sparse and decoded for the kernel's DSP
+    variant (sparse storage, dense compute)."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    if x.dtype != "int8" or is_int4(w):
+        return False
+    return not use_sparse(w, CHANNEL_AXIS) or _dsp_requant(op, graph)[0] != 0
+
+
 def _both_strides_entry(graph: Graph) -> str | None:
-    """The entry of every layer that would take a per-stride fast entry when the graph's dense int8 depthwise layers
-    take both (a graph-wide choice, so that a model links one function), else None."""
+    """The entry of every layer that would take a per-stride fast entry when the graph's int8 depthwise layers run
+    by the dense kernel (_runs_dense_kernel) take both (a graph-wide choice, so that a model links one function),
+    else None."""
     widths = {}  # per-stride entry -> output widths
     for op in (op for op in graph.ops if op.type == "DEPTHWISE_CONV_2D"):
-        x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-        if x.dtype == "int8" and not is_int4(w) and not use_sparse(w, CHANNEL_AXIS):
+        if _runs_dense_kernel(op, graph):
             entry = _entry(op, graph, _dsp_requant(op, graph)[0])
             widths.setdefault(entry, set()).add(graph.tensors[op.outputs[0]].shape[2])
     if not all(entry in widths for entry in LONG_ENTRIES.values()):
@@ -163,17 +180,19 @@ def _dsp_requant(op: Op, graph: Graph) -> tuple[int, np.ndarray]:
 
 def scratch_bytes(op: Op, graph: Graph) -> int:
     """The int8 kernel's DSP variant takes MCUFORGE_DEPTHWISE_DSP_SCRATCH bytes: a channel table with the filter
-    as q15 pairs, and three input rows transposed to int16. Reserved whatever the target: the same library runs
-    the DSP variant on cores with the DSP extension, portable code elsewhere. The int4 and sparse kernels need
-    none."""
+    as q15 pairs, and three input rows transposed to int16; a sparse filter it runs is decoded in front of that
+    (KH * KW * C bytes, rounded up to 16). Reserved whatever the target: the same library runs the DSP variant on
+    cores with the DSP extension, portable code (and the sparse kernel) elsewhere. The int4 kernel and the sparse
+    kernel need none."""
     x = graph.tensors[op.inputs[0]]
     w = graph.tensors[op.inputs[1]]
-    if x.dtype != "int8" or is_int4(w) or use_sparse(w, CHANNEL_AXIS) or not _dsp_requant(op, graph)[0]:
+    if not _runs_dense_kernel(op, graph) or not _dsp_requant(op, graph)[0]:
         return 0
     g = conv_geometry(op, graph)
     width = max(x.shape[2] + g.pad_left, (g.out_w + 1) * g.stride_w + 2)  # the ring's, as the kernel sizes it
     width += width % 2
-    return 44 * x.shape[3] + 6 * x.shape[3] * width
+    decoded = (w.size + 15) // 16 * 16 if use_sparse(w, CHANNEL_AXIS) else 0
+    return decoded + 44 * x.shape[3] + 6 * x.shape[3] * width
 
 
 def macs(op: Op, graph: Graph) -> int:

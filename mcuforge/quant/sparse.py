@@ -1,6 +1,7 @@
 """Sparse int8 weights in the generated C: one storage format for every op that has a sparse kernel
 (FULLY_CONNECTED: kernels/fully_connected_sparse_s8.c, CONV_2D: conv_2d_sparse_s8.c, DEPTHWISE_CONV_2D:
-depthwise_conv_2d_sparse_s8.c; all walk the bitmap with sparse_s8.c).
+depthwise_conv_2d_sparse_s8.c; all walk the bitmap with sparse_s8.c), or decoded per call for the dense DSP
+kernels ("sparse storage, dense compute": conv_2d_sparse_dense_s8.c, depthwise_conv_2d_sparse_dense_s8.c).
 
 The weights are viewed as a 2-D matrix, one row per output channel (FC [units, depth]; CONV_2D's OHWI filter
 [out_c, KH * KW * in_c / groups] and DEPTHWISE_CONV_2D's [1, KH, KW, out_c] filter as [out_c, KH * KW], in the
@@ -32,7 +33,11 @@ from mcuforge.quant.int4 import is_int4
 # SKIP_KERNEL_MAX_NONZERO_FRACTION nonzeros they decode blocks of filters and run the dense SIMD kernel instead
 # (ops/conv_2d_sparse.py, "sparse storage, dense compute": ~1.15x the dense cycles, and its code is linked, ~2.6 KB
 # when no dense conv needed it).
-# Sparse depthwise is slower still (DS-CNN: 2.8x at 50% zeros, 8x at 75-90%); `sparse="off"` opts out.
+# A sparse depthwise filter whose dense kernel would run its DSP variant (3x3, depth multiplier 1) is decoded whole
+# into scratch per call and run by the dense kernel (ops/depthwise_conv_2d_sparse.py: DS-CNN's 3x3x64 layers 1.02x
+# the dense cycles on a Cortex-M4, where the sparse kernel took ~32x, and 5.2x the portable kernel's on cores
+# without DSP; the dense kernel's code is linked, ~1.3 KB); the others run the sparse kernel. `sparse="off"` opts
+# out.
 MAX_SPARSE_FRACTION = 0.7
 
 # Ops with a sparse int8 kernel (int8 input, int8 weights as input 1): the output-channel axis of their weights.

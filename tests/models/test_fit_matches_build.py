@@ -11,6 +11,7 @@ from mcuforge.compress.prune import prune_magnitude
 from mcuforge.frontends.torch_import import from_torch
 from mcuforge.models import ZOO, estimate_fit
 from mcuforge.models.fit import STACK_ALLOWANCE
+from mcuforge.ops.registry import get_op
 from mcuforge.quant.ptq import quantize
 from mcuforge.quant.sparse import flash_saved, sparse_storage
 
@@ -20,11 +21,11 @@ CASES = {"ds_cnn": {"width": 64, "blocks": 2, "frames": 12, "coefficients": 8},
          "fc_autoencoder": {"features": 16, "hidden": 8, "depth": 1}}
 
 
-def float_and_int8(arch: str, sparsity: float = 0.0):
+def float_and_int8(arch: str, sparsity: float = 0.0, scope: str = "global"):
     torch.manual_seed(0)
     model = ZOO[arch](**CASES[arch]).eval()
     if sparsity:
-        prune_magnitude(model, sparsity).remove()
+        prune_magnitude(model, sparsity, scope=scope).remove()
     graph = from_torch(model, torch.zeros(tuple(model.input_shape)))
     shape = graph.tensors[graph.inputs[0]].shape[1:]
     calibration = np.random.default_rng(0).standard_normal((8, *shape)).astype(np.float32)
@@ -57,9 +58,22 @@ def test_pruned_model_counts_sparse_storage_as_the_code_generator_stores_it():
     (arena_auto, flash_auto), (arena_off, flash_off) = compiled(int8), compiled(int8, "off")
     assert flash_off - flash_auto == saved
     assert auto.flash_bytes >= flash_auto and off.flash_bytes >= flash_off
-    # sparse layers reserve no SIMD scratch (at 85% zeros none runs the dense-compute path): each mode's arena is
-    # the build's
+    # sparse layers reserve no SIMD scratch (at 85% zeros none runs the dense-compute path; the depthwise filters stay
+    # dense): each mode's arena is the build's
     assert (auto.arena_bytes, off.arena_bytes) == (arena_auto, arena_off) and arena_auto <= arena_off
+
+
+def test_sparse_depthwise_reserves_its_decoded_filter_as_the_build_does():
+    """Pruned layer by layer, the depthwise filters go sparse too and are decoded for the dense DSP kernel
+    (sparse storage, dense compute): their scratch is the dense kernel's plus the filter, in the fit as in the
+    build."""
+    graph, int8 = float_and_int8("ds_cnn", sparsity=0.9, scope="layer")
+    with sparse_storage("auto"):
+        depthwise = [op for op in int8.ops if op.type == "DEPTHWISE_CONV_2D"]
+        assert depthwise and all(op.inputs[1] in flash_saved(int8) for op in depthwise)
+        assert all(get_op(op.type).scratch_bytes(op, int8) > 0 for op in depthwise)
+    auto, off = estimate_fit(graph), estimate_fit(graph, sparse="off")
+    assert (auto.arena_bytes, off.arena_bytes) == (compiled(int8)[0], compiled(int8, "off")[0])
 
 
 def test_unpruned_weights_stay_dense():

@@ -1,8 +1,11 @@
 """DEPTHWISE_CONV_2D with pruned (mostly zero) int8 filters: the generated C stores them sparse (quant/sparse.py,
-kernels/depthwise_conv_2d_sparse_s8.c) and stays bit-exact with the reference, TFLite Micro and LiteRT."""
+kernels/depthwise_conv_2d_sparse_s8.c; decoded for the dense kernel's DSP variant where that would run:
+kernels/depthwise_conv_2d_sparse_dense_s8.c) and stays bit-exact with the reference, TFLite Micro and LiteRT."""
 
 import pytest
 
+from mcuforge.ops import depthwise_conv_2d
+from mcuforge.ops.depthwise_conv_2d_sparse import DENSE_KERNEL
 from mcuforge.quant import sparse
 from mcuforge.quant.sparse import flash_saved, sparse_bytes, use_sparse
 from tests.golden import check_graph_golden
@@ -27,7 +30,10 @@ def test_sparse_filters_bit_exact(case):
     graph = sparse_depthwise(case, 0.85, per_channel=case != "3x3_valid_s2_m2")
     assert use_sparse(graph.tensors["w"], axis=3)
     checked = check_graph_golden(graph, n=12, sanitize=case == "3x3_same_s2_relu6_odd")
-    assert KERNEL in kernels_of(checked) and "depthwise_conv_2d_s8" not in kernels_of(checked)
+    # where the dense kernel would run its DSP variant, the filter is decoded for it (sparse storage, dense compute)
+    dense = depthwise_conv_2d._dsp_requant(checked.ops[0], checked)[0] != 0
+    assert KERNEL in kernels_of(checked) and ("depthwise_conv_2d_s8" in kernels_of(checked)) == dense
+    assert (DENSE_KERNEL in kernels_of(checked)) == dense
 
 
 def test_sparse_without_bias():
