@@ -17,7 +17,7 @@ import numpy as np
 from mcuforge.errors import UnsupportedOpError
 from mcuforge.ir import Graph, Op
 from mcuforge.ops.common import output_activation_range, require
-from mcuforge.ops.conv_2d_sparse import dense_compute, dense_compute_scratch, emit_sparse_conv
+from mcuforge.ops.conv_2d_sparse import dense_compute, dense_compute_blocks, dense_compute_scratch, emit_sparse_conv
 from mcuforge.ops.conv_common import (CONV_ATTRS, DSP_FOLDED, DSP_GENERAL, ConvGeometry, centered_input,
                                       check_conv_tensors, check_window_attrs, conv_geometry, conv_int8_requant,
                                       dsp_pairs_scratch, finish_conv, float_activation_range, folded_bias,
@@ -254,7 +254,8 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     """A hybrid conv quantizes one batch item of its input into int8 scratch. An int8 conv's DSP variant takes
     MCUFORGE_CONV_DSP_SCRATCH bytes (a channel table, two pixels' windows widened), or the narrow kernels' or
     the tiles' more, reserved whatever the target: the same library runs the DSP variant on cores with the DSP
-    extension, portable code elsewhere. The int4 and sparse kernels need none, but for the sparse pointwise _dense entry point."""
+    extension, portable code elsewhere. The int4 and sparse kernels need none, but for the sparse pointwise _dense
+    entry point."""
     if is_hybrid(op, graph):
         shape = graph.tensors[op.inputs[0]].shape
         return shape[1] * shape[2] * shape[3]
@@ -334,9 +335,12 @@ def _stores_sparse_convs(graph: Graph) -> bool:
 
 def _row_window(op: Op, graph: Graph) -> tuple[int, int]:
     """conv_common.row_window, but (0, 0) (every output row reads the input from its first row: no overlap) for a
-    sparse conv whose blocks of filters each read the whole input (ops/conv_2d_sparse.py dense_compute)."""
+    sparse conv whose several blocks of filters each read the whole input (ops/conv_2d_sparse.py dense_compute).
+    With one block the _dense entry point reads a chunk's pixels before it writes their outputs, chunk after chunk
+    in pixel order: a 1x1 conv's usual window holds."""
     x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    if x.dtype == "int8" and use_sparse(w, one_group=_groups(op, graph) == 1) and dense_compute(op, graph):
+    if (x.dtype == "int8" and use_sparse(w, one_group=_groups(op, graph) == 1) and dense_compute(op, graph)
+            and dense_compute_blocks(op, graph)[0] < w.shape[0]):
         return 0, 0
     return row_window(op, graph)
 

@@ -57,7 +57,7 @@ def dense_compute(op: Op, graph: Graph) -> bool:
             and np.count_nonzero(w.data) > SKIP_KERNEL_MAX_NONZERO_FRACTION * w.data.size and _fast(op, graph))
 
 
-def _blocks(op: Op, graph: Graph) -> tuple[int, int]:
+def dense_compute_blocks(op: Op, graph: Graph) -> tuple[int, int]:
     """The _dense entry point's (filters a block, pixels a chunk): the most filters, an even count, whose decoded
     rows fit DECODE_BYTES (2 at least, out_c at most), and the most pixels whose outputs of a block fit CHUNK_BYTES
     (2 at least, the layer's at most)."""
@@ -71,7 +71,7 @@ def dense_compute_scratch(op: Op, graph: Graph) -> int:
     """Scratch bytes of the _dense entry point: a block of filters decoded and 32 bytes of slack, a chunk's
     outputs, rounded up to 16 bytes, then the dense kernel's scratch for a block."""
     k = graph.tensors[op.inputs[1]].shape[3]
-    filters, chunk = _blocks(op, graph)
+    filters, chunk = dense_compute_blocks(op, graph)
     return (filters * k + 32 + chunk * filters + 15) // 16 * 16 + dsp_pairs_scratch(k, filters)
 
 
@@ -98,7 +98,7 @@ def emit_sparse_conv(op: Op, graph: Graph, ctx) -> str:
     if dense_compute(op, graph):  # its own file, which ships the dense kernel too (conv_2d_s8.c and its parts)
         use_dense_conv_kernels(ctx)
         ctx.use_kernel(DENSE_KERNEL)
-        filters, chunk = _blocks(op, graph)
+        filters, chunk = dense_compute_blocks(op, graph)
         out = ctx.ptr(op.outputs[0])
         return f"mcuforge_conv_sparse_1x1_s8_dense({args}, {out}, {ctx.scratch()}, {filters}, {chunk});"
     if _pointwise(op, graph):

@@ -25,6 +25,7 @@ from mcuforge.codegen.c_text import C_TYPES
 from mcuforge.codegen.project import CompiledModel, compile_model, replace_directory
 from mcuforge.errors import McuforgeError, ToolchainError
 from mcuforge.ir import Graph
+from mcuforge.quant.sparse import sparse_storage
 from mcuforge.targets.io_placement import IoPlacement, place_io
 from mcuforge.targets.profiles import TargetProfile, buildable_profile
 
@@ -165,7 +166,10 @@ def build_firmware(graph: Graph, outdir: str | Path, target: str = "cortex-m4", 
         firmware.mkdir()
         obj.mkdir()
         shutil.copy(HERE / "startup_cortex_m.c", firmware / "startup_cortex_m.c")
-        io = place_io(compiled.plan, graph)
+        # place_io plans the arena again (I/O in caller buffers) to price the records: under the same storage mode,
+        # whose scratch rules the library's plan followed
+        with sparse_storage(codegen_options.get("sparse", "auto")):
+            io = place_io(compiled.plan, graph)
         (firmware / "main.c").write_text(render_runner_main(graph, prefix, io, compiled.plan.io_in_arena))
         (firmware / "link.ld").write_text(render_linker_script(profile, stack_bytes))
 

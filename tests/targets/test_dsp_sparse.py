@@ -179,7 +179,7 @@ def test_dense_layers_take_the_dense_entry_point(tmp_path, small_blocks):
     source = (tmp_path / "lib" / "net.c").read_text()
     assert ", 4, 10);" in source and ", 6, 6);" in source and ", 2, 12);" in source  # pd_tail, pd_k13, pd_dead
     by_name = {op.outputs[0]: op for op in graph.ops}
-    assert conv_2d_sparse._blocks(by_name["pd_one_pixel"], graph) == (2, 1)
+    assert conv_2d_sparse.dense_compute_blocks(by_name["pd_one_pixel"], graph) == (2, 1)
 
 
 def test_dense_layers_do_not_overlap_their_inputs(small_blocks):
@@ -227,3 +227,23 @@ def test_emulated_dense_layer_alone_under_sanitizers(tmp_path):
     graph = b.build(_pointwise(b, x, "pd_alone", 70, zeros=0.6, zero_point=-3))  # blocks 32 32 6
     assert conv_2d_sparse.dense_compute(graph.ops[0], graph)
     assert_emulated_matches_reference(graph, tmp_path, random_batch(graph, RECORDS, seed=11))
+
+
+def test_one_block_dense_layer_streams_over_its_input(tmp_path, monkeypatch):
+    """With all its filters in one decoded block the _dense entry point reads a chunk's pixels before writing their
+    outputs, chunk after chunk: the planner may lay the output over the input (the usual 1x1 window), and the
+    outputs still match on the M4 and under ASan/UBSan (chunks of 2 pixels: many chunks, the last one short)."""
+    monkeypatch.setattr(conv_2d_sparse, "CHUNK_BYTES", 40)
+    b = GraphBuilder(seed=59)
+    x = b.input("x", (1, 5, 3, 20), scale=0.05, zero_point=-7)
+    mid = _pointwise(b, x, "pd_pre", 20, zeros=0.1, scale=0.05)  # dense: the streamed layer's input is in the arena
+    graph = b.build(_pointwise(b, mid, "pd_one_block", 20, zeros=0.5, zero_point=2))
+    op = graph.ops[1]
+    assert conv_2d_sparse.dense_compute(op, graph) and conv_2d_sparse.dense_compute_blocks(op, graph) == (20, 2)
+    assert get_op("CONV_2D").row_window(op, graph) == (1, 0)
+    _, plan, _ = render_project(graph, name="net", io_in_arena=True)
+    (wx, ox), (wy, oy) = plan.location("pd_pre"), plan.location("pd_one_block")
+    assert wx == wy and oy < ox + graph.tensors["pd_pre"].nbytes and ox < oy + graph.tensors["pd_one_block"].nbytes
+    batch = random_batch(graph, RECORDS, seed=13)
+    assert_builds_match_reference(graph, build_dsp_variants(graph, tmp_path / "qemu", keys=("m4-dsp",)), batch)
+    assert_emulated_matches_reference(graph, tmp_path / "host", batch)
