@@ -164,6 +164,63 @@ static void conv_border(const mcuforge_conv_params *p, const int8_t *image, cons
  * Scratch: the channel table, the block, and bytes for a padded window (MCUFORGE_CONV_DSP_SCRATCH). */
 #define CONV_DSP 1
 
+/* n bytes from s to d: whole words, then a half word and a byte. */
+MCUFORGE_INLINE void conv_copy_bytes(int8_t *d, const int8_t *s, int32_t n) {
+    int32_t c;
+    for (c = 0; c + 4 <= n; c += 4) {
+        const uint32_t word = mcuforge_read_s8x4(s + c);
+        memcpy(d + c, &word, 4);
+    }
+    if (n & 2) {
+        memcpy(d + c, s + c, 2);
+        c += 2;
+    }
+    if (n & 1) {
+        d[c] = s[c];
+    }
+}
+
+/* The window `win` of the output pixel whose taps start at (y0, x0) as bytes at dst (kernel_h kernel_w in_c of
+ * them), for the pairs' gathering (conv_dsp_gather) and the tiles (conv_tiles_window): with `fill`, first the input
+ * zero point in every tap, a word at a time (up to 3 bytes past the window: both callers have the room; a
+ * variable-size memset would link the C library's), then the taps inside, a filter row at a time: one run of
+ * values without dilation along x, else one a tap. Every bound in a local first: the int8 stores could alias the
+ * geometry, which GCC would then reload byte by byte. */
+static void conv_window_bytes(const mcuforge_conv_params *p, const int8_t *image, int32_t y0, int32_t x0,
+                              const mcuforge_conv_window *win, int32_t fill, int8_t *dst) {
+    const mcuforge_conv_geometry *g = &p->geom;
+    const int32_t in_c = g->in_c;
+    const int32_t run = g->kernel_w * in_c;
+    int32_t ky;
+    if (fill) {
+        const uint32_t zero_points = (uint32_t)(uint8_t)(int8_t)-p->input_offset * 0x01010101u;
+        int32_t c;
+        for (c = 0; c < g->kernel_h * run; c += 4) {
+            memcpy(dst + c, &zero_points, 4);
+        }
+    }
+    if (win->ky0 < win->ky1 && win->kx0 < win->kx1) {
+        const int32_t taps = win->kx1 - win->kx0;
+        const size_t row_step = (size_t)g->dilation_h * (size_t)g->in_w * (size_t)in_c;
+        const size_t tap_step = (size_t)g->dilation_w * (size_t)in_c;
+        const int8_t *src = image + ((size_t)(y0 + win->ky0 * g->dilation_h) * (size_t)g->in_w +
+                                     (size_t)(x0 + win->kx0 * g->dilation_w)) * (size_t)in_c;
+        int8_t *row = dst + win->ky0 * run + win->kx0 * in_c;
+        if (g->dilation_w == 1) {
+            for (ky = win->ky1 - win->ky0; ky > 0; --ky, src += row_step, row += run) {
+                conv_copy_bytes(row, src, taps * in_c);
+            }
+        } else {
+            for (ky = win->ky1 - win->ky0; ky > 0; --ky, src += row_step, row += run) {
+                int32_t t;
+                for (t = 0; t < taps; ++t) {
+                    conv_copy_bytes(row + t * in_c, src + (size_t)t * tap_step, in_c);
+                }
+            }
+        }
+    }
+}
+
 /* Window of the output pixel whose top-left tap is input (y0, x0) into column `column`, any window (the pixel
  * loop takes pairs of inside windows itself): padded taps hold the input zero point. An inside window of whole
  * groups of four values a filter row widens straight from the input; with in_c a multiple of 4 each row's taps
@@ -180,7 +237,6 @@ static void conv_dsp_gather(const mcuforge_conv_params *p, const int8_t *image, 
     uint32_t *dst = block + 2 * column;
     mcuforge_conv_window win;
     int32_t ky;
-    int32_t c;
     mcuforge_conv_window_at(g, y0, x0, &win);
     if (run % 4 == 0 && g->dilation_w == 1 && mcuforge_conv_window_full(g, &win)) {
         mcuforge_dsp_widen_runs(dst, image + ((size_t)y0 * (size_t)g->in_w + (size_t)x0) * (size_t)in_c,
@@ -208,31 +264,8 @@ static void conv_dsp_gather(const mcuforge_conv_params *p, const int8_t *image, 
         }
         return;
     }
-    for (c = 0; c < k; c += 4) {
-        const uint32_t zero_points = (uint32_t)(uint8_t)zero_point * 0x01010101u;
-        memcpy(bytes + c, &zero_points, 4);
-    }
+    conv_window_bytes(p, image, y0, x0, &win, 1, bytes);
     memset(bytes + k, 0, 4);
-    if (win.ky0 < win.ky1) {
-        /* The taps inside, filter row by filter row: one run of values without dilation along x. Every bound in
-         * a local first: the int8 stores could alias the geometry, which GCC would then reload byte by byte. */
-        const size_t row_step = (size_t)g->dilation_h * (size_t)g->in_w * (size_t)in_c;
-        const int32_t runs = g->dilation_w == 1 ? 1 : win.kx1 - win.kx0;
-        const int32_t values = g->dilation_w == 1 ? (win.kx1 - win.kx0) * in_c : in_c;
-        const int8_t *src = image + ((size_t)(y0 + win.ky0 * g->dilation_h) * (size_t)g->in_w +
-                                     (size_t)(x0 + win.kx0 * g->dilation_w)) * (size_t)in_c;
-        int8_t *row = bytes + win.ky0 * run + win.kx0 * in_c;
-        for (ky = win.ky1 - win.ky0; ky > 0; --ky, src += row_step, row += run) {
-            const int8_t *s = src;
-            int8_t *d = row;
-            int32_t t;
-            for (t = 0; t < runs; ++t, s += tap_step, d += in_c) {
-                for (c = 0; c < values; ++c) {
-                    d[c] = s[c];
-                }
-            }
-        }
-    }
     mcuforge_dsp_widen_runs(dst, bytes, 0, 1, (k + 3) >> 2);
 }
 
@@ -426,22 +459,6 @@ static int32_t conv_dsp_tiles(const mcuforge_conv_params *p, const mcuforge_dsp_
     return 3 * tiles;
 }
 
-/* n bytes from s to d: whole words, then a half word and a byte. */
-MCUFORGE_INLINE void conv_copy_bytes(int8_t *d, const int8_t *s, int32_t n) {
-    int32_t c;
-    for (c = 0; c + 4 <= n; c += 4) {
-        const uint32_t word = mcuforge_read_s8x4(s + c);
-        memcpy(d + c, &word, 4);
-    }
-    if (n & 2) {
-        memcpy(d + c, s + c, 2);
-        c += 2;
-    }
-    if (n & 1) {
-        d[c] = s[c];
-    }
-}
-
 /* The window of the output pixel at `at` as k bytes at dst, padded taps the input zero point (every output then
  * starts from the folded bias), the cursor then advanced to the next pixel. */
 static void conv_tiles_window(const mcuforge_conv_params *p, mcuforge_conv_cursor *at, int8_t *dst) {
@@ -452,7 +469,6 @@ static void conv_tiles_window(const mcuforge_conv_params *p, mcuforge_conv_curso
     const int32_t last_y = at->y0 + (g->kernel_h - 1) * g->dilation_h;
     const int32_t last_x = at->x0 + (g->kernel_w - 1) * g->dilation_w;
     mcuforge_conv_window win;
-    int32_t ky;
     if (g->dilation_w == 1 && run % 4 == 0 && at->y0 >= 0 && at->x0 >= 0 && last_y < g->in_h && last_x < g->in_w) {
         /* inside, rows of whole words: the common case, without the taps' bounds, one word a step */
         const int8_t *src = at->image + ((size_t)at->y0 * (size_t)g->in_w + (size_t)at->x0) * (size_t)in_c;
@@ -473,35 +489,7 @@ static void conv_tiles_window(const mcuforge_conv_params *p, mcuforge_conv_curso
         return;
     }
     mcuforge_conv_window_at(g, at->y0, at->x0, &win);
-    if (!mcuforge_conv_window_full(g, &win)) {
-        /* a word at a time (k is a multiple of 4 in the tiles): a variable-size memset links the C library's */
-        const uint32_t zero_points = (uint32_t)(uint8_t)(int8_t)-p->input_offset * 0x01010101u;
-        int32_t c;
-        for (c = 0; c < g->kernel_h * run; c += 4) {
-            memcpy(dst + c, &zero_points, 4);
-        }
-    }
-    if (win.ky0 < win.ky1 && win.kx0 < win.kx1) {
-        /* the taps inside, a filter row at a time: one run of values without dilation along x, else one a tap
-         * (every bound in a local: the int8 stores could alias the geometry) */
-        const int32_t taps = win.kx1 - win.kx0;
-        const size_t tap_step = (size_t)g->dilation_w * (size_t)in_c;
-        const int8_t *src = at->image + ((size_t)(at->y0 + win.ky0 * g->dilation_h) * (size_t)g->in_w +
-                                         (size_t)(at->x0 + win.kx0 * g->dilation_w)) * (size_t)in_c;
-        int8_t *row = dst + win.ky0 * run + win.kx0 * in_c;
-        if (g->dilation_w == 1) {
-            for (ky = win.ky1 - win.ky0; ky > 0; --ky, src += row_step, row += run) {
-                conv_copy_bytes(row, src, taps * in_c);
-            }
-        } else {
-            for (ky = win.ky1 - win.ky0; ky > 0; --ky, src += row_step, row += run) {
-                int32_t t;
-                for (t = 0; t < taps; ++t) {
-                    conv_copy_bytes(row + t * in_c, src + (size_t)t * tap_step, in_c);
-                }
-            }
-        }
-    }
+    conv_window_bytes(p, at->image, at->y0, at->x0, &win, !mcuforge_conv_window_full(g, &win), dst);
     mcuforge_conv_advance(g, at, 1);
 }
 
@@ -556,10 +544,14 @@ static void conv_dsp_window_tiles(const mcuforge_conv_params *p, const mcuforge_
     }
 }
 
-/* The DSP variant with output stage `mode` (a literal in the _fast and _wide entry points); `pointwise` (a
- * literal) says the caller guarantees a 1x1 filter at stride 1, which leaves out the window gathering, and 2 that
- * the tiles run first (the _tiles entry point, fast stage). The emitter sends such layers to the _1x1 entry
- * points; the others gather windows whatever the filter (one copy of the pointwise loop a build). */
+/* What conv_dsp's caller guarantees (a literal, so each entry point keeps only its path): any filter (windows
+ * gathered), a 1x1 filter at stride 1 (no gathering), or that and the tiles first (the _tiles entry point, fast
+ * stage). The emitter sends pointwise layers to the _1x1 entry points, the others gather windows whatever the
+ * filter (one copy of the pointwise loop a build). */
+enum { CONV_DSP_WINDOWS = 0, CONV_DSP_POINTWISE = 1, CONV_DSP_POINTWISE_TILES = 2 };
+
+/* The DSP variant with output stage `mode` (a literal in the _fast and _wide entry points), for the `pointwise`
+ * case above. */
 MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                               int8_t *output, void *scratch, int32_t pointwise, int32_t mode) {
     const mcuforge_conv_geometry *g = &p->geom;
@@ -568,11 +560,11 @@ MCUFORGE_INLINE void conv_dsp(const mcuforge_conv_params *p, const int8_t *input
     uint32_t *block = (uint32_t *)(table + g->out_c);
     int8_t *bytes = (int8_t *)(block + MCUFORGE_DSP_BLOCK_WORDS(k));
     mcuforge_dsp_channels(table, g->out_c, p->bias_folded, &p->requant, p->output_offset, mode);
-    if (pointwise) {
+    if (pointwise != CONV_DSP_WINDOWS) {
         /* Pointwise: the pixels are consecutive, two of them widen with no call; when the assembly covers every
-         * filter, all pairs of pixels go in one call (those the tiles leave, with pointwise 2). */
+         * filter, all pairs of pixels go in one call (those the tiles leave, with the tiles). */
         const int32_t pixels = g->batches * g->in_h * g->in_w;
-        int32_t n = pointwise == 2 ? conv_dsp_tiles(p, table, input, filter, output, block) : 0;
+        int32_t n = pointwise == CONV_DSP_POINTWISE_TILES ? conv_dsp_tiles(p, table, input, filter, output, block) : 0;
         input += (size_t)n * (size_t)k;
         output += (size_t)n * (size_t)g->out_c;
         if (k % 4 == 0 && g->out_c % 2 == 0 && pixels - n >= 2) {
@@ -746,7 +738,8 @@ void mcuforge_conv_s8(const mcuforge_conv_params *p, const int8_t *input, const 
     mcuforge_conv_full_segments(g, &s);
 #if defined(CONV_DSP)
     if (p->dsp_requant && p->groups == 1) {
-        conv_dsp(p, input, filter, output, scratch, 0, mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max));
+        conv_dsp(p, input, filter, output, scratch, CONV_DSP_WINDOWS,
+                 mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max));
         return;
     }
 #endif
@@ -786,7 +779,8 @@ void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, co
     s.w_col = 0;
 #if defined(CONV_DSP)
     if (p->dsp_requant) {
-        conv_dsp(p, input, filter, output, scratch, 1, mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max));
+        conv_dsp(p, input, filter, output, scratch, CONV_DSP_POINTWISE,
+                 mcuforge_dsp_mode(p->dsp_requant, p->act_min, p->act_max));
         return;
     }
 #endif
@@ -815,11 +809,11 @@ void mcuforge_conv_1x1_s8(const mcuforge_conv_params *p, const int8_t *input, co
     void mcuforge_conv_s8##suffix(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, \
                                   const int32_t *bias, int8_t *output, void *scratch) { \
         (void)bias; \
-        conv_dsp(p, input, filter, output, scratch, 0, mode); \
+        conv_dsp(p, input, filter, output, scratch, CONV_DSP_WINDOWS, mode); \
     } \
     void mcuforge_conv_1x1_s8##suffix(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter, \
                                       int8_t *output, void *scratch) { \
-        conv_dsp(p, input, filter, output, scratch, 1, mode); \
+        conv_dsp(p, input, filter, output, scratch, CONV_DSP_POINTWISE, mode); \
     }
 #else
 #define CONV_ENTRY(suffix, mode) \
@@ -853,7 +847,7 @@ void mcuforge_conv_1x1_s8_narrow(const mcuforge_conv_params *p, const int8_t *in
 void mcuforge_conv_1x1_s8_tiles(const mcuforge_conv_params *p, const int8_t *input, const int8_t *filter,
                                 int8_t *output, void *scratch) {
 #if defined(CONV_DSP)
-    conv_dsp(p, input, filter, output, scratch, 2, MCUFORGE_DSP_FAST);
+    conv_dsp(p, input, filter, output, scratch, CONV_DSP_POINTWISE_TILES, MCUFORGE_DSP_FAST);
 #else
     mcuforge_conv_1x1_s8_fast(p, input, filter, output, scratch);
 #endif

@@ -321,11 +321,9 @@ def _links_pointwise_tiles(op: Op, graph: Graph) -> bool:
     """Whether `op` is a pointwise CONV_2D that runs in the tiles (mcuforge_conv_1x1_s8_tiles)."""
     if op.type != "CONV_2D" or not _pointwise(op, graph) or graph.tensors[op.inputs[0]].dtype != "int8":
         return False
-    w = graph.tensors[op.inputs[1]]
-    if is_hybrid(op, graph) or is_int4(w) or w.shape[3] % 4 or w.shape[0] % 2:
+    if is_int4(graph.tensors[op.inputs[1]]):
         return False
-    form = _dsp_requant(op, graph)[0]
-    return _dsp_entry(op, graph, form) == "_tiles"
+    return _dsp_entry(op, graph, _dsp_requant(op, graph)[0]) == "_tiles"
 
 
 def _stores_sparse_convs(graph: Graph) -> bool:

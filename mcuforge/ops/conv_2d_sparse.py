@@ -30,8 +30,8 @@ DENSE_KERNEL = "conv_2d_sparse_dense_s8"  # the _dense entry point
 DECODE_BYTES, CHUNK_BYTES = 4096, 2048
 
 
-def _pointwise(op: Op, graph: Graph) -> bool:
-    """A 1x1 filter in one group, never padded: the pointwise kernel's layers."""
+def _one_by_one(op: Op, graph: Graph) -> bool:
+    """A 1x1 filter in one group, never padded, at any stride: the pointwise kernel's layers."""
     x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     geom = geometry_fields(op, graph)
     return w.shape[1] == w.shape[2] == 1 and x.shape[3] == w.shape[3] and geom["pad_top"] == geom["pad_left"] == 0
@@ -39,7 +39,7 @@ def _pointwise(op: Op, graph: Graph) -> bool:
 
 def _requant(op: Op, graph: Graph):
     """(dsp_requant, accumulator starts, (multipliers, shifts)) of the sparse kernels' params."""
-    return conv_int8_requant(op, graph, folded_only=True, dsp=_pointwise(op, graph))
+    return conv_int8_requant(op, graph, folded_only=True, dsp=_one_by_one(op, graph))
 
 
 def _fast(op: Op, graph: Graph) -> bool:
@@ -53,7 +53,7 @@ def dense_compute(op: Op, graph: Graph) -> bool:
     reads the whole input: the output may not overlap it (row_window)."""
     w = graph.tensors[op.inputs[1]]
     geom = geometry_fields(op, graph)
-    return (_pointwise(op, graph) and geom["stride_h"] == geom["stride_w"] == 1
+    return (_one_by_one(op, graph) and geom["stride_h"] == geom["stride_w"] == 1
             and np.count_nonzero(w.data) > SKIP_KERNEL_MAX_NONZERO_FRACTION * w.data.size and _fast(op, graph))
 
 
@@ -101,7 +101,7 @@ def emit_sparse_conv(op: Op, graph: Graph, ctx) -> str:
         filters, chunk = dense_compute_blocks(op, graph)
         out = ctx.ptr(op.outputs[0])
         return f"mcuforge_conv_sparse_1x1_s8_dense({args}, {out}, {ctx.scratch()}, {filters}, {chunk});"
-    if _pointwise(op, graph):
+    if _one_by_one(op, graph):
         fast = "_fast" if _fast(op, graph) else ""
         return f"mcuforge_conv_sparse_1x1_s8{fast}({args}, {ctx.ptr(op.outputs[0])});"
     bias = ctx.optional_ptr(op.inputs[2] if len(op.inputs) > 2 else "")

@@ -182,8 +182,8 @@ def scratch_bytes(op: Op, graph: Graph) -> int:
     """The int8 kernel's DSP variant takes MCUFORGE_DEPTHWISE_DSP_SCRATCH bytes: a channel table with the filter
     as q15 pairs, and three input rows transposed to int16; a sparse filter it runs is decoded in front of that
     (KH * KW * C bytes, rounded up to 16). Reserved whatever the target: the same library runs the DSP variant on
-    cores with the DSP extension, portable code (and the sparse kernel) elsewhere. The int4 kernel and the sparse
-    kernel need none."""
+    cores with the DSP extension, portable code elsewhere. The int4 kernel and the sparse kernel (a layer without a
+    DSP variant) need none."""
     x = graph.tensors[op.inputs[0]]
     w = graph.tensors[op.inputs[1]]
     if not _runs_dense_kernel(op, graph) or not _dsp_requant(op, graph)[0]:
